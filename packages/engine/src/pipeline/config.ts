@@ -1,0 +1,136 @@
+/**
+ * Validation and defaults of {@link DetectorConfig}. Every error names the option
+ * and the value it got, so a bad CLI flag or widget attribute reads as a message.
+ */
+import { parseFieldSpec, type Direction, type FieldSpec } from '../features/field-spec.ts';
+import type { DetectorConfig, DetectorKind, SamplingMode } from './types.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ResolvedConfig {
+  readonly spec: FieldSpec;
+  readonly detector: DetectorKind;
+  readonly timeField: string | undefined;
+  readonly segmentField: string | undefined;
+  readonly maxSegments: number;
+  readonly numTrees: number;
+  readonly sampleSize: number;
+  /** undefined: chosen at the first fit/update (see AnomalyDetector docs). */
+  readonly shingleSize: number | undefined;
+  readonly contamination: number;
+  readonly maxAlertsPerDay: number | undefined;
+  readonly minDuration: number;
+  readonly cooldown: number;
+  readonly sampling: SamplingMode;
+  readonly timeDecay: number;
+  readonly seed: number;
+  /** Scores kept by each calibrator. */
+  readonly calibrationWindow: number;
+  /** Stream-only: points after which the Isolation Forest is trained on what was seen. */
+  readonly lazyFitAfter: number;
+}
+
+const KINDS: readonly DetectorKind[] = ['iforest', 'rcf', 'ensemble'];
+const SAMPLINGS: readonly SamplingMode[] = ['window', 'decay'];
+const KNOWN_KEYS = new Set([
+  'fields', 'detector', 'timeField', 'segmentField', 'maxSegments', 'numTrees', 'sampleSize', 'shingleSize',
+  'contamination', 'maxAlertsPerDay', 'minDuration', 'cooldown', 'sampling', 'timeDecay', 'seed',
+  'calibrationWindow', 'lazyFitAfter',
+]);
+
+
+function int(name: string, v: unknown, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function optField(name: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(`${name} must be a non-empty field name, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function checkSpec(spec: FieldSpec): FieldSpec {
+  if (!spec || !Array.isArray(spec.fields) || spec.fields.length === 0) {
+    throw new ConfigError('fields: the field spec has no fields');
+  }
+  const seen = new Set<string>();
+  for (const f of spec.fields) {
+    if (typeof f.name !== 'string' || f.name === '') throw new ConfigError('fields: a field has no name');
+    if (!['high', 'low', 'both'].includes(f.direction as Direction)) {
+      throw new ConfigError(`fields: field "${f.name}" has direction ${JSON.stringify(f.direction)}, expected high, low or both`);
+    }
+    if (seen.has(f.name)) throw new ConfigError(`fields: field "${f.name}" appears twice`);
+    seen.add(f.name);
+  }
+  return spec;
+}
+
+export function resolveConfig(config: DetectorConfig): ResolvedConfig {
+  if (config === null || typeof config !== 'object') throw new ConfigError(`config must be an object, got ${JSON.stringify(config)}`);
+  for (const key of Object.keys(config)) {
+    if (!KNOWN_KEYS.has(key)) throw new ConfigError(`unknown option "${key}"; known options: ${[...KNOWN_KEYS].join(', ')}`);
+  }
+  if (config.fields === undefined) throw new ConfigError('fields is required, e.g. "aht_avg:high,csat_avg:low,volume"');
+  let spec: FieldSpec;
+  if (typeof config.fields === 'string') {
+    try {
+      spec = parseFieldSpec(config.fields);
+    } catch (e) {
+      throw new ConfigError(`fields: ${(e as Error).message}`);
+    }
+  } else spec = checkSpec(config.fields);
+
+  const detector = config.detector ?? 'ensemble';
+  if (!KINDS.includes(detector)) throw new ConfigError(`unknown detector ${JSON.stringify(detector)}; expected one of ${KINDS.join(', ')}`);
+  const sampling = config.sampling ?? 'window';
+  if (!SAMPLINGS.includes(sampling)) throw new ConfigError(`sampling must be one of ${SAMPLINGS.join(', ')}, got ${JSON.stringify(sampling)}`);
+
+  const contamination = config.contamination ?? 0.01;
+  if (typeof contamination !== 'number' || !(contamination > 0 && contamination <= 0.5)) {
+    throw new ConfigError(`contamination must be a number in (0, 0.5], got ${JSON.stringify(config.contamination)}`);
+  }
+  let maxAlertsPerDay: number | undefined;
+  if (config.maxAlertsPerDay !== undefined) {
+    const m = config.maxAlertsPerDay;
+    if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) {
+      throw new ConfigError(`maxAlertsPerDay must be a positive number, got ${JSON.stringify(m)}`);
+    }
+    if (config.timeField === undefined) {
+      throw new ConfigError('maxAlertsPerDay needs timeField: the budget is counted per day of record time');
+    }
+    maxAlertsPerDay = m;
+  }
+  const sampleSize = int('sampleSize', config.sampleSize, 256, 2, 1 << 20);
+  const timeDecay = config.timeDecay ?? 1 / (10 * sampleSize);
+  if (typeof timeDecay !== 'number' || !(timeDecay >= 0 && timeDecay < 1)) {
+    throw new ConfigError(`timeDecay must be a number in [0, 1), got ${JSON.stringify(config.timeDecay)}`);
+  }
+  const seed = config.seed ?? 1;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ConfigError(`seed must be a finite number, got ${JSON.stringify(seed)}`);
+
+  return {
+    spec,
+    detector,
+    timeField: optField('timeField', config.timeField),
+    segmentField: optField('segmentField', config.segmentField),
+    maxSegments: int('maxSegments', config.maxSegments, 64, 1),
+    numTrees: int('numTrees', config.numTrees, 100, 1, 10000),
+    sampleSize,
+    shingleSize: config.shingleSize === undefined ? undefined : int('shingleSize', config.shingleSize, 1, 1, 1024),
+    contamination,
+    maxAlertsPerDay,
+    minDuration: int('minDuration', config.minDuration, 1, 1),
+    cooldown: int('cooldown', config.cooldown, 0, 0),
+    sampling,
+    timeDecay,
+    seed,
+    calibrationWindow: int('calibrationWindow', config.calibrationWindow, 1000, 16, 1 << 20),
+    lazyFitAfter: int('lazyFitAfter', config.lazyFitAfter, 256, 2),
+  };
+}

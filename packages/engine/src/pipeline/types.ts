@@ -1,0 +1,66 @@
+/**
+ * The public contract of the detection pipeline: one configuration, one
+ * detector facade, used by the CLI, the worker, the server and the widget.
+ * (Implementation: `pipeline/anomaly-detector.ts`.)
+ */
+import type { Result } from '../result.ts';
+import type { FieldSpec } from '../features/field-spec.ts';
+
+/** A record as it arrives: CSV row, JSON object, SSE event, host push. */
+export type CxRecord = Readonly<Record<string, unknown>>;
+
+export type DetectorKind = 'iforest' | 'rcf' | 'ensemble';
+
+/** How each RRCF tree samples the stream. */
+export type SamplingMode = 'window' | 'decay';
+
+export interface DetectorConfig {
+  /** Field spec text (`aht_avg:high,csat_avg:low,volume`) or a parsed spec. */
+  readonly fields: string | FieldSpec;
+  /** Default `ensemble`. */
+  readonly detector?: DetectorKind;
+  /** Field holding the record time (ISO text or epoch ms). */
+  readonly timeField?: string;
+  /** Field whose value keeps a separate streaming state (e.g. `queue`). */
+  readonly segmentField?: string;
+  /** Most segments kept; the least recently seen is dropped beyond it. Default 64. */
+  readonly maxSegments?: number;
+  /** Trees per forest. Default 100. */
+  readonly numTrees?: number;
+  /** Points per tree. Default 256. */
+  readonly sampleSize?: number;
+  /** Consecutive values of each metric that make one RRCF point. Default 1 (batch) / 4 (stream). */
+  readonly shingleSize?: number;
+  /** Expected share of anomalies; sets the fitted threshold. Default 0.01. */
+  readonly contamination?: number;
+  /** Alert budget instead of contamination: at most this many alerts a day (per segment). */
+  readonly maxAlertsPerDay?: number;
+  /** Consecutive points above threshold before an alert opens. Default 1. */
+  readonly minDuration?: number;
+  /** Points after an alert during which no new alert opens. Default 0. */
+  readonly cooldown?: number;
+  /** RRCF sampling of the stream. Default `window`. */
+  readonly sampling?: SamplingMode;
+  /** Time-decay for `decay` sampling (AWS RCF's timeDecay). Default 1/(10*sampleSize). */
+  readonly timeDecay?: number;
+  /** Seed of every random choice. Default 1. */
+  readonly seed?: number;
+  /** Raw scores each calibrator keeps (its rolling window). Default 1000. */
+  readonly calibrationWindow?: number;
+  /** Stream-only use (no `fit`): the Isolation Forest is trained on the first this-many points. Default 256. */
+  readonly lazyFitAfter?: number;
+}
+
+/** Progress of a long job, for terminals and progress bars. */
+export interface Progress {
+  readonly done: number;
+  readonly total: number;
+  readonly phase: 'fit' | 'score' | 'update';
+}
+
+export interface JobOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+export type { Result };

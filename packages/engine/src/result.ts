@@ -1,0 +1,45 @@
+/**
+ * The one result shape: every consumer (CLI, worker, server, widget) receives
+ * exactly this for each scored record. Modelled on AWS Random Cut Forest's
+ * result descriptor (score, grade, expected values, attribution high/low).
+ */
+export interface MetricAttribution {
+  /** Part of the score due to the metric being higher than normal. */
+  readonly high: number;
+  /** Part of the score due to the metric being lower than normal. */
+  readonly low: number;
+}
+
+export interface Result {
+  /** Position of the record in its input (0-based, in arrival order). */
+  readonly index: number;
+  /** Epoch milliseconds of the record's time field, when it has one. */
+  readonly timestamp?: number;
+  /** Value of the segment field (e.g. queue), when segmenting. */
+  readonly segment?: string;
+  /** Ensemble score, calibrated to [0, 1]. */
+  readonly score: number;
+  /** Severity 0..100: critical >= 75, major >= 50, minor >= 25, warning >= 3. */
+  readonly grade: number;
+  /** The decision after thresholds, direction rules, minimum duration and cool-down. */
+  readonly isAnomaly: boolean;
+  /** Each detector's own calibrated score. */
+  readonly scores: { readonly iforest?: number; readonly rcf?: number };
+  /** Per metric: how much of the score each direction explains. */
+  readonly attribution: Readonly<Record<string, MetricAttribution>>;
+  /** Per metric: the value that would have been normal. */
+  readonly expected: Readonly<Record<string, number>>;
+  /** Metrics whose value was missing and imputed. */
+  readonly imputed: readonly string[];
+}
+
+export type Severity = 'critical' | 'major' | 'minor' | 'warning' | 'normal';
+
+/** Severity bucket of a grade (AWS RCF / common alerting buckets). */
+export function severityOf(grade: number): Severity {
+  if (grade >= 75) return 'critical';
+  if (grade >= 50) return 'major';
+  if (grade >= 25) return 'minor';
+  if (grade >= 3) return 'warning';
+  return 'normal';
+}
