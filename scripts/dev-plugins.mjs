@@ -25,6 +25,19 @@ export async function bundleWorker(file, format = 'esm') {
   return result.outputFiles[0].text;
 }
 
+// Tests start many workers; each start requests the bundle again. Reuse a build for a few
+// seconds (long enough for one test file's workers, short enough to pick up edits in watch mode).
+const bundleMemo = new Map();
+function bundleWorkerCached(file, format) {
+  const key = `${file}|${format}`;
+  const hit = bundleMemo.get(key);
+  if (hit && Date.now() - hit.at < 5000) return hit.promise;
+  const promise = bundleWorker(file, format);
+  bundleMemo.set(key, { at: Date.now(), promise });
+  promise.catch(() => bundleMemo.delete(key));
+  return promise;
+}
+
 /** @web/dev-server plugin. */
 export function cxWorkerDevServerPlugin() {
   return {
@@ -36,12 +49,14 @@ export function cxWorkerDevServerPlugin() {
     async serve(context) {
       if (context.path === '/__cx/engine-worker.js') {
         return {
-          body: `export const inlineWorkerSource = null;\nexport const workerUrl = new URL(${JSON.stringify(WORKER_ENTRY_PATH + '?bundle')}, location.origin).href;`,
+          body: `export const inlineWorkerSource = null;\nexport const workerUrl = new URL(${JSON.stringify(WORKER_ENTRY_PATH + '?bundle')}, import.meta.url).href;`,
           type: 'js',
         };
       }
       if (context.path.endsWith('.worker.ts') && context.URL.searchParams.has('bundle')) {
-        return { body: await bundleWorker(join(repoRoot, context.path)), type: 'js' };
+        // `&format=iife` gives the classic script that the IIFE build inlines (blob-worker tests).
+        const format = context.URL.searchParams.get('format') === 'iife' ? 'iife' : 'esm';
+        return { body: await bundleWorkerCached(join(repoRoot, context.path), format), type: 'js' };
       }
       return undefined;
     },

@@ -28,6 +28,8 @@ export class RecordError extends Error {
   readonly line: number | undefined;
   readonly field: string;
   readonly value: unknown;
+  /** What was wrong, without the location. */
+  readonly reason: string;
   constructor(row: number, line: number | undefined, field: string, value: unknown, why: string, source?: string) {
     const where = `${source ? `${source}: ` : ''}row ${row}${line !== undefined ? ` (line ${line})` : ''}, field "${field}"`;
     super(`${where}: ${why}`);
@@ -35,6 +37,15 @@ export class RecordError extends Error {
     this.line = line;
     this.field = field;
     this.value = value;
+    this.reason = why;
+  }
+
+  /**
+   * The same error placed in a larger input: for a batch that starts after
+   * `rowOffset` data rows, with the input line of each batch row when known.
+   */
+  relocate(rowOffset: number, lineOf?: (batchRow: number) => number | undefined, source?: string): RecordError {
+    return new RecordError(rowOffset + this.row, lineOf ? lineOf(this.row - 1) : this.line, this.field, this.value, this.reason, source);
   }
 }
 

@@ -16,8 +16,9 @@
  * Edge cases (documented behaviour, tested):
  * - fewer rows than `sampleSize`: every tree uses all rows (psi = rows);
  * - one training row, or all columns constant: nothing can be split, every
- *   tree is a single leaf and every point gets the same score, 0.5
- *   ("no distinct anomaly"); with one row, c(1) = 0, so 0.5 is set directly;
+ *   tree is a single leaf and every point gets the same score, 0.5 up to
+ *   floating-point rounding ("no distinct anomaly": path c(psi) / c(psi));
+ *   with one row c(1) = 0, so exactly 0.5 is set directly;
  * - NaN or +-Infinity in the input to `fit` or scoring: a RangeError naming the
  *   row and column (missing values are imputed upstream, never here).
  */
@@ -171,9 +172,9 @@ export class IsolationForest {
   }
 
   /** Rebuilds a fitted forest from `toModelParts()` output (e.g. a decoded model file), checking its consistency. */
-  static fromModelParts(header: { detector: string; params: Record<string, unknown> }, arrays: Record<string, ArrayBufferView>): IsolationForest {
+  static fromModelParts(header: { readonly detector: string; readonly params: object }, arrays: Readonly<Record<string, ArrayBufferView>>): IsolationForest {
     if (header.detector !== 'iforest') throw new Error(`IsolationForest.fromModelParts: model is for detector "${header.detector}", not "iforest"`);
-    const p = header.params;
+    const p = header.params as Readonly<Record<string, unknown>>;
     const num = (key: string): number => {
       const v = p[key];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`IsolationForest.fromModelParts: parameter "${key}" is missing or not a number (${String(v)})`);

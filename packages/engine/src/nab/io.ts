@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NabError } from './errors.ts';
 import { NAB_PROFILES, parseNabTime, type CostMatrix, type NabCorpus, type NabProfileName, type NabSeries } from './scorer.ts';
 
 /** One NAB data file. */
@@ -45,7 +46,7 @@ function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    throw new NabError(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -53,12 +54,12 @@ function readText(path: string, what: string): string {
 export function parseCsv(text: string, path: string): { header: string[]; rows: string[][] } {
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  if (lines.length === 0) throw new Error(`${path} is empty`);
+  if (lines.length === 0) throw new NabError(`${path} is empty`);
   const header = lines[0]!.split(',').map((h) => h.trim());
   const rows: string[][] = new Array(lines.length - 1);
   for (let i = 1; i < lines.length; i++) {
     const cells = lines[i]!.split(',');
-    if (cells.length < header.length) throw new Error(`${path}:${i + 1} has ${cells.length} cells, header has ${header.length}`);
+    if (cells.length < header.length) throw new NabError(`${path}:${i + 1} has ${cells.length} cells, header has ${header.length}`);
     rows[i - 1] = cells;
   }
   return { header, rows };
@@ -66,7 +67,7 @@ export function parseCsv(text: string, path: string): { header: string[]; rows: 
 
 function column(header: readonly string[], name: string, path: string): number {
   const k = header.indexOf(name);
-  if (k < 0) throw new Error(`${path} has no "${name}" column (columns: ${header.join(', ')})`);
+  if (k < 0) throw new NabError(`${path} has no "${name}" column (columns: ${header.join(', ')})`);
   return k;
 }
 
@@ -77,7 +78,7 @@ function readProfiles(dataDir: string): Record<NabProfileName, CostMatrix> {
   const out = {} as Record<NabProfileName, CostMatrix>;
   for (const name of Object.keys(NAB_PROFILES) as NabProfileName[]) {
     const cm = json[name]?.CostMatrix;
-    if (cm === undefined) throw new Error(`${path} has no profile ${name}`);
+    if (cm === undefined) throw new NabError(`${path} has no profile ${name}`);
     out[name] = cm;
   }
   return out;
@@ -90,11 +91,11 @@ function readProfiles(dataDir: string): Record<NabProfileName, CostMatrix> {
  */
 export function loadNabDataset(dataDir: string, only?: readonly string[]): NabDataset {
   const windowsPath = join(dataDir, 'labels', 'combined_windows.json');
-  if (!existsSync(windowsPath)) throw new Error(`${dataDir} is not a NAB data directory: ${windowsPath} is missing`);
+  if (!existsSync(windowsPath)) throw new NabError(`${dataDir} is not a NAB data directory: ${windowsPath} is missing`);
   const windows = JSON.parse(readText(windowsPath, 'NAB windows')) as Record<string, [string, string][]>;
   let paths = Object.keys(windows).sort();
   if (only !== undefined) {
-    for (const p of only) if (!(p in windows)) throw new Error(`NAB has no data file ${p} (see ${windowsPath})`);
+    for (const p of only) if (!(p in windows)) throw new NabError(`NAB has no data file ${p} (see ${windowsPath})`);
     paths = paths.filter((p) => only.includes(p));
   }
   const files = paths.map((relativePath): NabDataFile => {
@@ -152,12 +153,12 @@ export function readNabResults(resultsDir: string, detector: string, dataset: Na
     const { header, rows } = parseCsv(readText(path, `NAB result file of ${detector}`), path);
     const si = column(header, 'anomaly_score', path);
     if (rows.length !== file.times.length) {
-      throw new Error(`${path} has ${rows.length} rows, the data file ${file.relativePath} has ${file.times.length}`);
+      throw new NabError(`${path} has ${rows.length} rows, the data file ${file.relativePath} has ${file.times.length}`);
     }
     const scores = new Float64Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const v = Number(rows[i]![si]);
-      if (Number.isNaN(v)) throw new Error(`${path}:${i + 2} anomaly_score ${JSON.stringify(rows[i]![si])} is not a number`);
+      if (Number.isNaN(v)) throw new NabError(`${path}:${i + 2} anomaly_score ${JSON.stringify(rows[i]![si])} is not a number`);
       scores[i] = v;
     }
     // NAB pairs the data file's timestamps with the result file's scores by row.
@@ -169,7 +170,7 @@ export function readNabResults(resultsDir: string, detector: string, dataset: Na
 /** Write one NAB result file (timestamp,value,anomaly_score,label). */
 export function writeNabResultFile(path: string, file: NabDataFile, scores: ArrayLike<number>): void {
   if (scores.length !== file.times.length) {
-    throw new Error(`detector returned ${scores.length} scores for ${file.relativePath}, which has ${file.times.length} rows`);
+    throw new NabError(`detector returned ${scores.length} scores for ${file.relativePath}, which has ${file.times.length} rows`);
   }
   const labels = windowLabels(file);
   const lines: string[] = ['timestamp,value,anomaly_score,label'];

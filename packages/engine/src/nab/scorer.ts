@@ -24,6 +24,8 @@
  *   (constant score 0.5) optimised the same way.
  */
 
+import { NabError } from './errors.ts';
+
 export interface CostMatrix {
   readonly tpWeight: number;
   readonly fpWeight: number;
@@ -108,7 +110,7 @@ const NAB_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,
 export function parseNabTime(t: NabTime): number {
   if (typeof t === 'number') return t;
   const m = NAB_TIME.exec(t.trim());
-  if (m === null) throw new Error(`NAB timestamp ${JSON.stringify(t)} is not "YYYY-MM-DD HH:MM:SS[.ffffff]"`);
+  if (m === null) throw new NabError(`NAB timestamp ${JSON.stringify(t)} is not "YYYY-MM-DD HH:MM:SS[.ffffff]"`);
   const micros = m[7] === undefined ? 0 : Number(m[7].padEnd(6, '0'));
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) + micros / 1000;
 }
@@ -146,7 +148,7 @@ export interface SweepRows {
 export function sweepRows(series: NabSeries, cost: CostMatrix): SweepRows {
   const n = series.timestamps.length;
   if (series.scores.length !== n) {
-    throw new Error(`NAB series ${series.name}: ${series.scores.length} scores for ${n} timestamps`);
+    throw new NabError(`NAB series ${series.name}: ${series.scores.length} scores for ${n} timestamps`);
   }
   const times = new Float64Array(n);
   for (let i = 0; i < n; i++) times[i] = parseNabTime(series.timestamps[i]!);
@@ -157,9 +159,9 @@ export function sweepRows(series: NabSeries, cost: CostMatrix): SweepRows {
     const start = index.get(parseNabTime(a));
     const end = index.get(parseNabTime(b));
     if (start === undefined || end === undefined) {
-      throw new Error(`NAB series ${series.name}: window ${k} [${String(a)}, ${String(b)}] does not start and end on rows of the series`);
+      throw new NabError(`NAB series ${series.name}: window ${k} [${String(a)}, ${String(b)}] does not start and end on rows of the series`);
     }
-    if (end < start) throw new Error(`NAB series ${series.name}: window ${k} ends before it starts`);
+    if (end < start) throw new NabError(`NAB series ${series.name}: window ${k} ends before it starts`);
     return [times[start]!, times[end]!, start, end] as const;
   });
 
@@ -226,7 +228,7 @@ function collect(perSeries: readonly { rows: SweepRows; scores: ArrayLike<number
       const t = tag[i]!;
       if (t === PROBATION) continue;
       const v = s.scores[i]!;
-      if (Number.isNaN(v)) throw new Error(`NAB series ${s.name}: anomaly score of row ${i} is NaN`);
+      if (Number.isNaN(v)) throw new NabError(`NAB series ${s.name}: anomaly score of row ${i} is NaN`);
       score[k] = v;
       sweep[k] = sweepScore[i]!;
       if (t >= 0) {
@@ -316,7 +318,7 @@ function sweep(s: Scorable, cost: CostMatrix, fixed?: number): ThresholdPick {
 function prepare(corpus: NabCorpus, cost: CostMatrix, scoresOf: (s: NabSeries) => ArrayLike<number>) {
   const names = new Set<string>();
   return corpus.series.map((series) => {
-    if (names.has(series.name)) throw new Error(`NAB corpus: series name ${series.name} appears twice`);
+    if (names.has(series.name)) throw new NabError(`NAB corpus: series name ${series.name} appears twice`);
     names.add(series.name);
     return { name: series.name, rows: sweepRows(series, cost), scores: scoresOf(series) };
   });
@@ -349,7 +351,7 @@ export interface NabScoreOptions {
  */
 export function scoreNab(corpus: NabCorpus, profile: CostMatrix | NabProfileName, options: NabScoreOptions = {}): NabScore {
   const cost = typeof profile === 'string' ? NAB_PROFILES[profile] : profile;
-  if (cost === undefined) throw new Error(`unknown NAB profile ${String(profile)}; expected one of ${NAB_PROFILE_NAMES.join(', ')}`);
+  if (cost === undefined) throw new NabError(`unknown NAB profile ${String(profile)}; expected one of ${NAB_PROFILE_NAMES.join(', ')}`);
   const prepared = prepare(corpus, cost, (s) => s.scores);
   const all = collect(prepared);
   const best = sweep(all, cost, options.threshold);

@@ -4,6 +4,9 @@
  * detectors directly.
  */
 import type { CxRecord, DetectorConfig, Progress, Result } from '@cx-anomaly/engine';
+import type { RecordBatch, ResultColumns } from '../worker/protocol.ts';
+
+export type { RecordBatch, ResultColumns, PackedColumn } from '../worker/protocol.ts';
 
 /** How the engine was started. */
 export type EngineMode = 'module-worker' | 'blob-worker' | 'url-worker' | 'in-process';
@@ -16,8 +19,19 @@ export interface EngineClientOptions {
   readonly workerUrl?: string;
   /** Tree-path backend override. */
   readonly backend?: EngineBackend;
-  /** Warnings the host should see (fallback to in-process, cache unavailable, ...). */
+  /**
+   * Warnings the host should see. Codes: 'worker-unavailable' (running in-process),
+   * 'worker-restarted' (the worker died and was restarted), 'cache-unavailable'
+   * (IndexedDB missing/blocked/full: working from memory), 'cache-corrupt' (a cached
+   * model was dropped and the model retrained), 'accel-unavailable'.
+   */
   readonly onWarning?: (message: string, code: string) => void;
+  /** Milliseconds a worker has to answer the start handshake before the next mode is tried. Default 10000. */
+  readonly startTimeoutMs?: number;
+  /** Milliseconds a cancelled job has to stop before the worker is terminated and restarted. Default 250. */
+  readonly cancelGraceMs?: number;
+  /** Persist models, streaming state in IndexedDB. Default true. */
+  readonly cache?: boolean;
 }
 
 export interface JobCallOptions {
@@ -48,6 +62,16 @@ export interface EngineClient {
   exportModel(): Promise<Uint8Array>;
   /** Loads a model file (e.g. from the server's GET /model). */
   importModel(bytes: Uint8Array): Promise<void>;
+  /**
+   * Columnar scoring for big batches: records (or an already packed batch, whose typed
+   * arrays are transferred to the worker, i.e. detached here) in, typed-array columns
+   * out; build `Result`s only where needed with `resultAt(columns, i)`.
+   */
+  scoreColumns(records: readonly CxRecord[] | RecordBatch, options?: JobCallOptions): Promise<ResultColumns>;
+  /** Columnar streaming update (see `scoreColumns`). */
+  updateColumns(records: readonly CxRecord[] | RecordBatch, options?: JobCallOptions): Promise<ResultColumns>;
+  /** Tree-path backend for large batches (see EngineBackend). */
+  setBackend(backend: EngineBackend): Promise<void>;
   /** Stops the worker and frees its memory. */
   dispose(): void;
 }

@@ -1,0 +1,300 @@
+/**
+ * Server configuration: defaults < JSON config file (`CX_CONFIG` / `--config`) < environment < command-line flags.
+ * Every value is checked here, once; a bad value is a {@link ConfigError} naming the variable (or config key / flag)
+ * and the value, so a typo stops start-up with a message instead of a server that half-works.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseFieldSpec } from '@cx-anomaly/engine';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  /** The environment variable, config-file key or flag that was wrong. */
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.setting = setting;
+  }
+}
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  /** SQLite file; `:memory:` for a throw-away store. */
+  readonly store: string;
+  readonly replay: boolean;
+  /** Simulated seconds per real second (900: one 15-minute interval a second). */
+  readonly replaySpeed: number;
+  /** Days of generated history: default-model training set and replay source. */
+  readonly generateDays: number;
+  readonly seed: number;
+  readonly fields: string;
+  readonly timeField: string;
+  readonly segmentField: string;
+  /** Field holding a client-supplied record id (idempotent retries). */
+  readonly idField: string;
+  readonly contamination: number;
+  /** Trees per forest of the detector (fewer: faster training and scoring, coarser scores). */
+  readonly numTrees: number;
+  /** Points per tree. */
+  readonly sampleSize: number;
+  readonly ingestToken: string | undefined;
+  /** Allowed CORS origins; empty = same-origin only (no CORS headers); `['*']` = any. */
+  readonly corsOrigins: readonly string[];
+  readonly bodyLimit: number;
+  /** Requests per minute per client IP; 0 = no limit. */
+  readonly rateLimit: number;
+  readonly maxSseClients: number;
+  readonly heartbeatMs: number;
+  /** Records sent to a new SSE client that gives no Last-Event-ID (recent history for the page). */
+  readonly sseBacklog: number;
+  /** Most records per /score or /ingest request. */
+  readonly maxBatch: number;
+  /** Stored records kept; older ones are pruned (0 = keep all). */
+  readonly maxStoredRecords: number;
+  /** Most stored records a /train reads (the newest). */
+  readonly trainMaxRecords: number;
+  readonly logLevel: string;
+  readonly widgetDir: string;
+}
+
+/** packages/widget/dist, from src/config.ts and from the bundle dist/main.js alike (both one level below the package). */
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_WIDGET_DIR = resolve(here, '../../widget/dist');
+
+export const DEFAULTS: ServerConfig = {
+  port: 8000,
+  host: '127.0.0.1',
+  store: './data/cx.sqlite',
+  replay: true,
+  replaySpeed: 900,
+  generateDays: 28,
+  seed: 7,
+  fields: 'aht_avg:high,csat_avg:low,transfer_rate:high,volume',
+  timeField: 'timestamp',
+  segmentField: 'queue',
+  idField: 'id',
+  contamination: 0.01,
+  numTrees: 100,
+  sampleSize: 256,
+  ingestToken: undefined,
+  corsOrigins: [],
+  bodyLimit: 1024 * 1024,
+  rateLimit: 1200,
+  maxSseClients: 100,
+  heartbeatMs: 15000,
+  sseBacklog: 500,
+  maxBatch: 10000,
+  maxStoredRecords: 1_000_000,
+  trainMaxRecords: 50_000,
+  logLevel: 'info',
+  widgetDir: DEFAULT_WIDGET_DIR,
+};
+
+type Key = keyof ServerConfig;
+type Parser = (raw: unknown, setting: string) => unknown;
+
+function intIn(min: number, max: number): Parser {
+  return (raw, setting) => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(setting, `must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  };
+}
+
+function numIn(min: number, max: number, openMin = false): Parser {
+  return (raw, setting) => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || n > max || (openMin ? n <= min : n < min)) {
+      throw new ConfigError(setting, `must be a number in ${openMin ? '(' : '['}${min}, ${max}], got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  };
+}
+
+const bool: Parser = (raw, setting) => {
+  if (typeof raw === 'boolean') return raw;
+  const s = String(raw).trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(s)) return true;
+  if (['off', 'false', '0', 'no'].includes(s)) return false;
+  throw new ConfigError(setting, `must be on or off, got ${JSON.stringify(raw)}`);
+};
+
+function text(allowEmpty = false): Parser {
+  return (raw, setting) => {
+    if (typeof raw !== 'string' || (!allowEmpty && raw.trim() === '')) {
+      throw new ConfigError(setting, `must be a non-empty string, got ${JSON.stringify(raw)}`);
+    }
+    return raw.trim();
+  };
+}
+
+const fieldName: Parser = (raw, setting) => {
+  const s = text()(raw, setting) as string;
+  if (!/^[A-Za-z_][\w.-]{0,127}$/.test(s)) throw new ConfigError(setting, `must be a field name (letters, digits, _ . -), got ${JSON.stringify(raw)}`);
+  return s;
+};
+
+const fields: Parser = (raw, setting) => {
+  const s = text()(raw, setting) as string;
+  try {
+    parseFieldSpec(s);
+  } catch (e) {
+    throw new ConfigError(setting, (e as Error).message);
+  }
+  return s;
+};
+
+const origins: Parser = (raw, setting) => {
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+  if (!list) throw new ConfigError(setting, `must be a comma-separated list of origins, got ${JSON.stringify(raw)}`);
+  const out: string[] = [];
+  for (const item of list) {
+    const o = String(item).trim();
+    if (o === '') continue;
+    if (o !== '*') {
+      let u: URL;
+      try {
+        u = new URL(o);
+      } catch {
+        throw new ConfigError(setting, `${JSON.stringify(o)} is not an origin such as https://example.com`);
+      }
+      if (u.origin !== o.replace(/\/$/, '')) throw new ConfigError(setting, `${JSON.stringify(o)} is not an origin (scheme://host[:port], no path)`);
+    }
+    out.push(o.replace(/\/$/, ''));
+  }
+  return out;
+};
+
+const token: Parser = (raw, setting) => {
+  if (raw === undefined || raw === '') return undefined;
+  const s = text()(raw, setting) as string;
+  if (s.length < 16) throw new ConfigError(setting, `must be at least 16 characters (got ${s.length})`);
+  return s;
+};
+
+const logLevel: Parser = (raw, setting) => {
+  const s = String(raw).trim().toLowerCase();
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(s)) {
+    throw new ConfigError(setting, `must be one of fatal, error, warn, info, debug, trace, silent; got ${JSON.stringify(raw)}`);
+  }
+  return s;
+};
+
+/** One row per setting: config-file key, environment variable, command-line flag, parser. */
+const SETTINGS: readonly { key: Key; env: string; flag?: string; parse: Parser }[] = [
+  { key: 'port', env: 'PORT', flag: '--port', parse: intIn(0, 65535) },
+  { key: 'host', env: 'HOST', flag: '--host', parse: text() },
+  { key: 'store', env: 'CX_STORE', flag: '--store', parse: text() },
+  { key: 'replay', env: 'CX_REPLAY', flag: '--replay', parse: bool },
+  { key: 'replaySpeed', env: 'CX_REPLAY_SPEED', flag: '--replay-speed', parse: numIn(0, 1e7, true) },
+  { key: 'generateDays', env: 'CX_GENERATE_DAYS', parse: intIn(3, 365) },
+  { key: 'seed', env: 'CX_SEED', parse: intIn(0, 2 ** 31 - 1) },
+  { key: 'fields', env: 'CX_FIELDS', flag: '--fields', parse: fields },
+  { key: 'timeField', env: 'CX_TIME_FIELD', parse: fieldName },
+  { key: 'segmentField', env: 'CX_SEGMENT_FIELD', parse: fieldName },
+  { key: 'idField', env: 'CX_ID_FIELD', parse: fieldName },
+  { key: 'contamination', env: 'CX_CONTAMINATION', parse: numIn(0, 0.5, true) },
+  { key: 'numTrees', env: 'CX_NUM_TREES', parse: intIn(1, 1000) },
+  { key: 'sampleSize', env: 'CX_SAMPLE_SIZE', parse: intIn(8, 4096) },
+  { key: 'ingestToken', env: 'CX_INGEST_TOKEN', parse: token },
+  { key: 'corsOrigins', env: 'CX_CORS_ORIGINS', parse: origins },
+  { key: 'bodyLimit', env: 'CX_BODY_LIMIT', parse: intIn(1024, 1024 * 1024 * 1024) },
+  { key: 'rateLimit', env: 'CX_RATE_LIMIT', parse: intIn(0, 10_000_000) },
+  { key: 'maxSseClients', env: 'CX_MAX_SSE_CLIENTS', parse: intIn(0, 100_000) },
+  { key: 'heartbeatMs', env: 'CX_HEARTBEAT_MS', parse: intIn(50, 3_600_000) },
+  { key: 'sseBacklog', env: 'CX_SSE_BACKLOG', parse: intIn(0, 100_000) },
+  { key: 'maxBatch', env: 'CX_MAX_BATCH', parse: intIn(1, 100_000) },
+  { key: 'maxStoredRecords', env: 'CX_MAX_STORED_RECORDS', parse: intIn(0, 1e9) },
+  { key: 'trainMaxRecords', env: 'CX_TRAIN_MAX_RECORDS', parse: intIn(16, 10_000_000) },
+  { key: 'logLevel', env: 'CX_LOG_LEVEL', flag: '--log-level', parse: logLevel },
+  { key: 'widgetDir', env: 'CX_WIDGET_DIR', parse: text() },
+];
+
+export interface ConfigSources {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly argv?: readonly string[];
+  /** Values set by code (tests, embedding): highest precedence. */
+  readonly overrides?: Partial<ServerConfig>;
+}
+
+/** Reads `--name value`, `--name=value`, `--no-replay`; unknown flags are errors. */
+function parseArgv(argv: readonly string[]): { values: Map<string, string>; config?: string } {
+  const values = new Map<string, string>();
+  let config: string | undefined;
+  const flags = new Set(SETTINGS.filter((s) => s.flag).map((s) => s.flag!));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--no-replay') {
+      values.set('--replay', 'off');
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (name !== '--config' && !flags.has(name)) {
+      throw new ConfigError(arg, `unknown option; known: --config, --no-replay, ${[...flags].join(', ')}`);
+    }
+    let value: string | undefined = eq === -1 ? argv[i + 1] : arg.slice(eq + 1);
+    if (eq === -1) i++;
+    if (value === undefined) throw new ConfigError(name, 'needs a value');
+    if (name === '--config') config = value;
+    else values.set(name, value);
+  }
+  return { values, config };
+}
+
+function readConfigFile(path: string, setting: string): Record<string, unknown> {
+  let textContent: string;
+  try {
+    textContent = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(setting, `cannot read config file ${JSON.stringify(path)}: ${(e as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(textContent);
+  } catch (e) {
+    throw new ConfigError(setting, `config file ${JSON.stringify(path)} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(setting, `config file ${JSON.stringify(path)} must hold a JSON object`);
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.key));
+  for (const k of Object.keys(parsed)) {
+    if (!known.has(k)) throw new ConfigError(`${path}: "${k}"`, `unknown key; known keys: ${[...known].join(', ')}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): ServerConfig {
+  const env = sources.env ?? process.env;
+  const { values: flagValues, config: configFlag } = parseArgv(sources.argv ?? []);
+  const out: Record<string, unknown> = { ...DEFAULTS };
+
+  const configPath = configFlag ?? (env.CX_CONFIG?.trim() || undefined);
+  if (configPath !== undefined) {
+    const file = readConfigFile(configPath, configFlag !== undefined ? '--config' : 'CX_CONFIG');
+    for (const s of SETTINGS) {
+      if (file[s.key] !== undefined) out[s.key] = s.parse(file[s.key], `${configPath}: "${s.key}"`);
+    }
+  }
+  for (const s of SETTINGS) {
+    const v = env[s.env];
+    if (v !== undefined && (v !== '' || s.key === 'ingestToken' || s.key === 'corsOrigins')) out[s.key] = s.parse(v, s.env);
+  }
+  for (const s of SETTINGS) {
+    if (s.flag && flagValues.has(s.flag)) out[s.key] = s.parse(flagValues.get(s.flag), s.flag);
+  }
+  if (sources.overrides) Object.assign(out, sources.overrides);
+
+  const cfg = out as unknown as ServerConfig;
+  // Cross-checks: the time / segment fields cannot also be metrics.
+  const metricNames = parseFieldSpec(cfg.fields).fields.map((f) => f.name);
+  for (const [name, value] of [['CX_TIME_FIELD', cfg.timeField], ['CX_SEGMENT_FIELD', cfg.segmentField], ['CX_ID_FIELD', cfg.idField]] as const) {
+    if (metricNames.includes(value)) throw new ConfigError(name, `"${value}" is also a metric in CX_FIELDS`);
+  }
+  return cfg;
+}

@@ -1,0 +1,14 @@
+/**
+ * Everything the server takes from the engine, in one place (the server never reaches
+ * into engine internals: only the package's public API).
+ */
+export {
+  AnomalyDetector,
+  generateCxData,
+  parseCsv,
+  CsvError,
+  parseTime,
+  formatTime,
+  parseFieldSpec,
+} from '@cx-anomaly/engine';
+export type { CxRecord, DetectorConfig, Result } from '@cx-anomaly/engine';

@@ -1,0 +1,37 @@
+/** Small helpers shared by benchmark sections. */
+
+export interface BenchContext {
+  /** Folder with odds/, nab/, reference/ (`../shared/data` or $CX_DATA_DIR). */
+  readonly dataDir: string;
+  /** Runs per measurement (median reported); at least 5. */
+  readonly runs: number;
+  readonly log: (line: string) => void;
+}
+
+/** A section's output: Markdown (heading, table, notes). */
+export interface BenchSection {
+  readonly title: string;
+  readonly markdown: string;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Milliseconds of `fn`, median of `runs` runs after one warm-up run (skipped with warmup = false). */
+export function timeMedian(runs: number, fn: () => unknown, warmup = true): number {
+  if (warmup) fn();
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+export const fmtRate = (pointsPerSecond: number): string =>
+  pointsPerSecond >= 1e6 ? `${(pointsPerSecond / 1e6).toFixed(2)}M` : pointsPerSecond >= 1e3 ? `${(pointsPerSecond / 1e3).toFixed(1)}k` : pointsPerSecond.toFixed(1);
+export const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);

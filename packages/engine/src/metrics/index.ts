@@ -1,0 +1,2 @@
+export { rocAuc, averagePrecision } from './ranking.ts';
+export { quantile } from './quantile.ts';

@@ -1,0 +1,917 @@
+/**
+ * AnomalyDetector: the one facade of the detection pipeline (CLI, worker, server,
+ * widget). Records -> vectors (+ imputation) -> Isolation Forest and Robust Random
+ * Cut Forest -> per-detector calibration -> ensemble -> direction rules -> grade ->
+ * alert decision -> Result. The method is documented in docs/pipeline.md.
+ *
+ *     const det = new AnomalyDetector({ fields: 'aht_avg:high,csat_avg:low,volume', timeField: 'interval_start', segmentField: 'queue' });
+ *     det.fit(history);                  // batch: IF fit, RRCF warm-up per queue, calibration
+ *     const r = det.update(record);      // streaming: score, then learn
+ *     const rs = det.score(batch);       // batch scoring, no state change
+ *     const bytes = det.save();          // one model file; AnomalyDetector.load(bytes) resumes
+ *
+ * Modes.
+ * - fit + score: the IF is fitted on the (imputed) matrix; each segment's RRCF is
+ *   warmed up on its training rows in time order (score, then insert, like a stream);
+ *   the calibrators are fitted on those training scores; the threshold is the
+ *   (1 - contamination) quantile of the training ensemble scores. `score` changes nothing.
+ * - update (streaming): score the record against its segment's state, then learn it
+ *   (RRCF insert, calibrator windows slide, imputer remembers last values, alert state).
+ * - update without fit ("stream-only"): the RRCF warms up from the first point (its
+ *   score counts once the segment has `STREAM_WARMUP` points); the IF is trained
+ *   lazily on the first `lazyFitAfter` rows (all segments) and omitted before; the
+ *   threshold is the calibrated score 1 - contamination.
+ *
+ * Shingle size: `shingleSize` when given; else 4 when there is an order to shingle
+ * (a `timeField`, or stream-only use), else 1 (batch data without time, e.g. ODDS).
+ */
+import { vectorize, type VectorizeInput } from '../features/vectorize.ts';
+import { Imputer, imputedMetrics } from '../features/imputer.ts';
+import { parseTime } from '../features/time.ts';
+import { formatFieldSpec, type Direction } from '../features/field-spec.ts';
+import { IsolationForest } from '../iforest/isolation-forest.ts';
+import type { Matrix } from '../matrix.ts';
+import type { MetricAttribution, Result } from '../result.ts';
+import { quantile } from '../metrics/quantile.ts';
+import { ScoreCalibrator, scoreFromSurprise } from './calibration.ts';
+import { ConfigError, resolveConfig, type ResolvedConfig } from './config.ts';
+import { decide, newDecisionState, type DecisionConfig, type DecisionStateData } from './decision.ts';
+import { allowedShare, deviationAttribution, gradeOf, normalizeTo, sumOverShingle } from './grade.ts';
+import { LruMap, segmentSeed } from './segments.ts';
+import { createForest, expectedNewest, restoreForest, STREAM_WARMUP, type StreamForest } from './rcf-adapter.ts';
+import { createDiVector, type DiVector } from '../rcf/index.ts';
+
+export { STREAM_WARMUP };
+import { combineSurprises } from './ensemble.ts';
+import type { CxRecord, DetectorConfig, JobOptions } from './types.ts';
+import { readBundle, writeBundle } from './bundle.ts';
+
+/** A Result plus the alert identity (see decision.ts): count alerts with `alertStart`. */
+export interface DetectorResult extends Result {
+  /** Id of the alert this point belongs to; 0 when none. Unique per detector (and across segments). */
+  readonly alertId: number;
+  /** True on the point that opened the alert. */
+  readonly alertStart: boolean;
+}
+
+/** Columnar output of a batch: typed arrays, one entry per input row. */
+export interface ColumnarResult {
+  readonly rows: number;
+  /** Ensemble score, calibrated [0, 1], after direction rules. */
+  readonly score: Float64Array;
+  readonly grade: Float64Array;
+  readonly isAnomaly: Uint8Array;
+  /** Each member's calibrated score (NaN where the member did not score). */
+  readonly iforest: Float64Array;
+  readonly rcf: Float64Array;
+  readonly alertId: Int32Array;
+  readonly alertStart: Uint8Array;
+}
+
+/** Rows for the columnar path: the matrix (NaN = missing) plus optional per-row segment keys and times. */
+export interface MatrixInput {
+  readonly matrix: Matrix;
+  /** 1 where missing (NaN in the matrix is read as missing too). */
+  readonly missing?: Uint8Array;
+  readonly segments?: readonly string[];
+  /** Epoch ms per row (NaN when unknown). */
+  readonly times?: Float64Array;
+}
+
+/** Scores a calibrator holds before its output is used. */
+const MIN_CALIBRATION = 32;
+/** Training scores a segment needs to get its own calibrators (else the global ones). */
+const MIN_SEGMENT_CALIBRATION = 64;
+
+interface SegmentState {
+  readonly key: string;
+  forest: StreamForest | null;
+  /** Shingle, oldest position first: value of metric m at position p is [p * d + m]. */
+  readonly shingle: Float64Array;
+  filled: number;
+  calIf: ScoreCalibrator;
+  calRcf: ScoreCalibrator;
+  calEns: ScoreCalibrator;
+  decision: DecisionStateData;
+  /** Points seen (stream + training). */
+  seen: number;
+}
+
+/** Scratch of one point's processing, reused (no allocation per point on the columnar path). */
+interface PointScratch {
+  point: Float64Array;
+  ifHigh: Float64Array;
+  ifLow: Float64Array;
+  rcfHigh: Float64Array;
+  rcfLow: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  one: Float64Array;
+  oneOut: Float64Array;
+  attr: DiVector;
+  expected: Float64Array;
+}
+
+interface PointOutcome {
+  score: number;
+  grade: number;
+  sIf: number;
+  sRcf: number;
+  isAnomaly: boolean;
+  alertId: number;
+  alertStart: boolean;
+}
+
+export class AnomalyDetector {
+  readonly config: ResolvedConfig;
+  readonly columns: readonly string[];
+  private readonly directions: readonly Direction[];
+  private readonly d: number;
+  private readonly needsDirection: boolean;
+  private shingleSize = 0; // 0 until resolved
+  private fitted = false;
+  private iforest: IsolationForest | null = null;
+  private imputer: Imputer;
+  /** Robust centre and scale of each metric (training median, 1.4826 MAD), for IF attribution and IF-only expected values. */
+  private center: Float64Array;
+  private scale: Float64Array;
+  private prior: { calIf: ScoreCalibrator; calRcf: ScoreCalibrator; calEns: ScoreCalibrator };
+  /** Surprise of the threshold: -ln(1 - threshold). */
+  private thresholdSurprise: number;
+  private segments: LruMap<SegmentState>;
+  private nextAlert = 1;
+  private streamIndex = 0;
+  /** Fitted without time order (no timeField, shingle 1): each RRCF is a batch forest (fit from subsamples) that scores but does not learn. */
+  private batchRcf = false;
+  /** The standardisation (center/scale) is known: after fit, or after STREAM_WARMUP stream-only rows. */
+  private statsReady = false;
+  /** Stream-only: imputed rows kept for the lazy IF fit, and the latest observed value of each metric (any segment). */
+  private lazyRows: number[] = [];
+  private lazyMissing: number[] = [];
+  private globalLast: Float64Array;
+  private readonly scratch: PointScratch;
+  private readonly decisionCfg: DecisionConfig;
+
+  constructor(config: DetectorConfig) {
+    this.config = resolveConfig(config);
+    this.columns = this.config.spec.fields.map((f) => f.name);
+    this.directions = this.config.spec.fields.map((f) => f.direction);
+    this.d = this.columns.length;
+    this.needsDirection = this.directions.some((x) => x !== 'both');
+    this.imputer = new Imputer(this.columns);
+    this.center = new Float64Array(this.d);
+    this.scale = new Float64Array(this.d).fill(1);
+    this.globalLast = new Float64Array(this.d).fill(NaN);
+    const w = this.config.calibrationWindow;
+    this.prior = { calIf: new ScoreCalibrator(w), calRcf: new ScoreCalibrator(w), calEns: new ScoreCalibrator(w) };
+    this.thresholdSurprise = -Math.log(this.config.contamination);
+    this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.imputer.forgetSegment(key));
+    this.decisionCfg = { minDuration: this.config.minDuration, cooldown: this.config.cooldown, maxAlertsPerDay: this.config.maxAlertsPerDay };
+    const d = this.d;
+    this.scratch = {
+      point: new Float64Array(0),
+      ifHigh: new Float64Array(d),
+      ifLow: new Float64Array(d),
+      rcfHigh: new Float64Array(d),
+      rcfLow: new Float64Array(d),
+      high: new Float64Array(d),
+      low: new Float64Array(d),
+      one: new Float64Array(d),
+      oneOut: new Float64Array(1),
+      attr: createDiVector(0),
+      expected: new Float64Array(d),
+    };
+  }
+
+  /** True after `fit` (or after a stream-only detector trained its IF lazily). */
+  get isFitted(): boolean {
+    return this.fitted;
+  }
+
+  /** The calibrated-score threshold: points above it (after direction rules) are candidates for an alert. */
+  get threshold(): number {
+    return scoreFromSurprise(this.thresholdSurprise);
+  }
+
+  /** Shingle size in use (0 before the first fit/update when not configured). */
+  get shingle(): number {
+    return this.shingleSize || this.config.shingleSize || 0;
+  }
+
+  /** Segment keys held now, least recently used first. */
+  get segmentKeys(): string[] {
+    return this.segments.keys();
+  }
+
+  private get useIf(): boolean {
+    return this.config.detector !== 'rcf';
+  }
+
+  private get useRcf(): boolean {
+    return this.config.detector !== 'iforest';
+  }
+
+  private resolveShingle(streamOnly: boolean): void {
+    if (this.shingleSize > 0) return;
+    this.shingleSize = this.config.shingleSize ?? (this.config.timeField !== undefined || streamOnly ? 4 : 1);
+    this.scratch.point = new Float64Array(this.shingleSize * this.d);
+    this.scratch.attr = createDiVector(this.shingleSize * this.d);
+  }
+
+  // ---------------------------------------------------------------- input
+
+  private vectorizeRecords(records: VectorizeInput, what: string): { matrix: Matrix; missing: Uint8Array; segments?: string[]; times?: Float64Array } {
+    if (!Array.isArray(records) && (records === null || typeof records !== 'object')) {
+      throw new TypeError(`${what}: expected an array of records, got ${records === null ? 'null' : typeof records}`);
+    }
+    const { matrix, missing } = vectorize(records, this.config.spec);
+    const out: { matrix: Matrix; missing: Uint8Array; segments?: string[]; times?: Float64Array } = { matrix, missing };
+    if (Array.isArray(records)) {
+      const recs = records as readonly CxRecord[];
+      if (this.config.segmentField !== undefined) out.segments = recs.map((r, i) => this.segmentOf(r, i, what));
+      if (this.config.timeField !== undefined) out.times = Float64Array.from(recs, (r, i) => this.timeOf(r, i, what));
+    } else if (this.config.segmentField !== undefined || this.config.timeField !== undefined) {
+      throw new TypeError(`${what}: segmentField/timeField need records as objects; use scoreMatrix() with segments/times for tables`);
+    }
+    return out;
+  }
+
+  private segmentOf(r: CxRecord, i: number, what: string): string {
+    const f = this.config.segmentField!;
+    const v = r[f];
+    if (v === undefined || v === null || v === '') {
+      throw new TypeError(`${what}: record ${i + 1} has no segment field "${f}"`);
+    }
+    return String(v);
+  }
+
+  private timeOf(r: CxRecord, i: number, what: string): number {
+    const f = this.config.timeField!;
+    const v = r[f];
+    if (v === undefined || v === null || v === '') throw new TypeError(`${what}: record ${i + 1} has no time field "${f}"`);
+    try {
+      return parseTime(v);
+    } catch (e) {
+      throw new TypeError(`${what}: record ${i + 1}, field "${f}": ${(e as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  private newSegment(key: string, fromPrior: boolean): SegmentState {
+    const w = this.config.calibrationWindow;
+    return {
+      key,
+      forest: this.useRcf
+        ? createForest({
+            dimensions: this.shingleSize * this.d,
+            numTrees: this.config.numTrees,
+            sampleSize: this.config.sampleSize,
+            sampling: this.config.sampling,
+            timeDecay: this.config.timeDecay,
+            seed: segmentSeed(this.config.seed, key),
+          })
+        : null,
+      shingle: new Float64Array(this.shingleSize * this.d),
+      filled: 0,
+      calIf: fromPrior ? this.prior.calIf.clone() : new ScoreCalibrator(w),
+      calRcf: fromPrior ? this.prior.calRcf.clone() : new ScoreCalibrator(w),
+      calEns: fromPrior ? this.prior.calEns.clone() : new ScoreCalibrator(w),
+      decision: newDecisionState(),
+      seen: 0,
+    };
+  }
+
+  private segmentFor(key: string): SegmentState {
+    let s = this.segments.get(key);
+    if (s === undefined) {
+      s = this.newSegment(key, this.fitted);
+      this.segments.set(key, s);
+    }
+    return s;
+  }
+
+  // ---------------------------------------------------------------- fit
+
+  /** Batch training (see the class comment). Replaces any previous model and stream state. */
+  fit(records: readonly CxRecord[] | VectorizeInput, opts: JobOptions = {}): this {
+    const input = this.vectorizeRecords(records, 'fit');
+    return this.fitMatrix(input, opts);
+  }
+
+  /** `fit` on a matrix (NaN = missing), with optional per-row segments and times. */
+  fitMatrix(input: MatrixInput, opts: JobOptions = {}): this {
+    const { matrix } = input;
+    const n = matrix.rows;
+    if (n === 0) throw new RangeError('fit: no records to train on');
+    if (matrix.cols !== this.d) throw new RangeError(`fit: matrix has ${matrix.cols} columns, the field spec has ${this.d} (${this.columns.join(', ')})`);
+    const missing = input.missing ?? nanMask(matrix);
+    checkRows(input, n, 'fit');
+    opts.signal?.throwIfAborted();
+    this.resolveShingle(false);
+    const d = this.d;
+    this.batchRcf = this.config.timeField === undefined && this.shingleSize === 1;
+    // Fresh state.
+    this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.imputer.forgetSegment(key));
+    this.imputer = new Imputer(this.columns).fit(matrix, missing);
+    const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
+    this.imputer.apply(X, missing);
+    this.setRobustStats(X);
+    this.statsReady = true;
+    this.nextAlert = 1;
+    this.streamIndex = 0;
+    this.lazyRows = [];
+    this.lazyMissing = [];
+
+    const rawIf = new Float64Array(n).fill(NaN);
+    if (this.useIf) {
+      this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(X);
+      this.iforest.scoreSamples(X, rawIf);
+    }
+    opts.onProgress?.({ done: 0, total: n, phase: 'fit' });
+
+    // Time order per segment.
+    const order = timeOrder(n, input.times);
+    const keys = input.segments;
+    const byKey = new Map<string, number[]>();
+    for (const i of order) {
+      const k = keys ? keys[i]! : '';
+      let list = byKey.get(k);
+      if (list === undefined) byKey.set(k, (list = []));
+      list.push(i);
+    }
+    // The most recently seen segments are kept when there are more than maxSegments.
+    const segOrder = [...byKey.entries()].sort((a, b) => lastTime(a[1], input.times) - lastTime(b[1], input.times));
+    const rawRcf = new Float64Array(n).fill(NaN);
+    const w = this.config.calibrationWindow;
+    let done = 0;
+    const segStates: [SegmentState, number[]][] = [];
+    for (const [key, rows] of segOrder) {
+      opts.signal?.throwIfAborted();
+      const seg = this.newSegment(key, false);
+      if (seg.forest && this.batchRcf) {
+        // No order to learn from: trees from random subsamples (rrcf's batch recipe).
+        const sub: Matrix = { data: pick(X.data, rows, d), rows: rows.length, cols: d };
+        for (let k = 0; k < sub.data.length; k++) sub.data[k] = (sub.data[k]! - this.center[k % d]!) / this.scale[k % d]!;
+        seg.forest.fit(sub);
+        const s = seg.forest.scoreSamples(sub);
+        rows.forEach((i, k) => (rawRcf[i] = s[k]!));
+        for (const i of rows) {
+          this.pushShingle(seg, X.data, i * d);
+          seg.seen++;
+        }
+      } else if (seg.forest) {
+        const point = this.scratch.point;
+        for (const i of rows) {
+          this.pushShingle(seg, X.data, i * d);
+          point.set(seg.shingle);
+          const ready = seg.forest.isReady;
+          const r = seg.forest.update(point);
+          if (ready) rawRcf[i] = r;
+          seg.seen++;
+        }
+      } else {
+        for (const i of rows) {
+          this.pushShingle(seg, X.data, i * d);
+          seg.seen++;
+        }
+      }
+      // Streaming memory of the imputer: the last observed value of each metric.
+      const last: (number | null)[] = new Array(d).fill(null);
+      for (const i of rows) for (let c = 0; c < d; c++) if (missing[i * d + c] === 0 && matrix.data[i * d + c] === matrix.data[i * d + c]) last[c] = matrix.data[i * d + c]!;
+      this.imputer.setSegmentState(key, last);
+      segStates.push([seg, rows]);
+      done += rows.length;
+      opts.onProgress?.({ done, total: n, phase: 'fit' });
+    }
+
+    // Calibration: global priors on all training scores; segments with enough rows get their own.
+    this.prior.calIf = new ScoreCalibrator(w).fit(rawIf);
+    this.prior.calRcf = new ScoreCalibrator(w).fit(rawRcf);
+    const ensRaw = new Float64Array(n).fill(NaN);
+    for (const [seg, rows] of segStates) {
+      const own = rows.length >= MIN_SEGMENT_CALIBRATION;
+      seg.calIf = own ? new ScoreCalibrator(w).fit(pick(rawIf, rows)) : this.prior.calIf.clone();
+      seg.calRcf = own ? new ScoreCalibrator(w).fit(pick(rawRcf, rows)) : this.prior.calRcf.clone();
+      for (const i of rows) ensRaw[i] = this.ensembleRaw(seg, rawIf[i]!, rawRcf[i]!).raw;
+    }
+    this.prior.calEns = new ScoreCalibrator(w).fit(ensRaw);
+    const ensSurprise = new Float64Array(n);
+    for (const [seg, rows] of segStates) {
+      seg.calEns = rows.length >= MIN_SEGMENT_CALIBRATION ? new ScoreCalibrator(w).fit(pick(ensRaw, rows)) : this.prior.calEns.clone();
+      for (const i of rows) ensSurprise[i] = this.finalSurpriseOf(seg, ensRaw[i]!, rawIf[i]!, rawRcf[i]!);
+    }
+    // Threshold: the (1 - contamination) quantile of the training scores (before direction rules).
+    const q = quantile(ensSurprise, 1 - this.config.contamination);
+    this.thresholdSurprise = q > 0 ? q : -Math.log(this.config.contamination);
+    for (const [seg] of segStates) this.segments.set(seg.key, seg);
+    this.fitted = true;
+    return this;
+  }
+
+  private setRobustStats(X: Matrix): void {
+    const { rows, cols, data } = X;
+    const col = new Float64Array(rows);
+    for (let c = 0; c < cols; c++) {
+      for (let r = 0; r < rows; r++) col[r] = data[r * cols + c]!;
+      col.sort();
+      const med = medianSorted(col);
+      for (let r = 0; r < rows; r++) col[r] = Math.abs(data[r * cols + c]! - med);
+      col.sort();
+      let s = 1.4826 * medianSorted(col);
+      if (!(s > 0)) {
+        // More than half the values equal: fall back to the mean absolute deviation, then 1.
+        let sum = 0;
+        for (let r = 0; r < rows; r++) sum += col[r]!;
+        s = sum / rows > 0 ? (1.2533 * sum) / rows : 1;
+      }
+      this.center[c] = med;
+      this.scale[c] = s;
+    }
+  }
+
+  // ---------------------------------------------------------------- scoring core
+
+  /**
+   * Appends a row to the segment's shingle, STANDARDISED per metric ((x - median) / robust
+   * scale): the RRCF picks cut dimensions in proportion to their range, so raw units
+   * (volume in hundreds, transfer rate in [0, 1]) would leave small-unit metrics uncut.
+   */
+  private pushShingle(seg: SegmentState, src: Float64Array, offset: number): void {
+    const d = this.d;
+    const sh = seg.shingle;
+    const c = this.center;
+    const k = this.scale;
+    if (seg.filled === 0) {
+      // First value: fill every position, so a segment scores from its first point.
+      for (let p = 0; p < this.shingleSize; p++) for (let m = 0; m < d; m++) sh[p * d + m] = (src[offset + m]! - c[m]!) / k[m]!;
+      seg.filled = 1;
+      return;
+    }
+    sh.copyWithin(0, d);
+    const last = sh.length - d;
+    for (let m = 0; m < d; m++) sh[last + m] = (src[offset + m]! - c[m]!) / k[m]!;
+    if (seg.filled < this.shingleSize) seg.filled++;
+  }
+
+  /** Each member's surprise against the segment's calibrators, and the ensemble's raw score. */
+  private ensembleRaw(seg: SegmentState, rawIf: number, rawRcf: number): { lIf: number; lRcf: number; raw: number } {
+    const lIf = rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : NaN;
+    const lRcf = rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : NaN;
+    return { lIf, lRcf, raw: combineSurprises(lIf, lRcf) };
+  }
+
+  /** The detector's calibrated surprise before direction rules. */
+  private finalSurpriseOf(seg: SegmentState, ensRaw: number, rawIf: number, rawRcf: number): number {
+    if (this.config.detector === 'iforest') return rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : 0;
+    if (this.config.detector === 'rcf') return rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : 0;
+    return ensRaw === ensRaw && seg.calEns.count >= MIN_CALIBRATION ? seg.calEns.surprise(ensRaw) : 0;
+  }
+
+  /**
+   * Scores one imputed row (at `offset` of `src`) in `seg`. With `learn`, the segment
+   * learns it (RRCF insert, calibrators slide) and the alert state advances; without,
+   * nothing in `seg` but its shingle and decision (the caller passes copies) changes.
+   * Leaves the per-metric attribution (fractions summing to the score) in scratch.high/low.
+   */
+  private processPoint(seg: SegmentState, src: Float64Array, offset: number, rawIf: number, time: number, learn: boolean, wantAttribution: boolean, out: PointOutcome): void {
+    const sc = this.scratch;
+    const d = this.d;
+    this.pushShingle(seg, src, offset);
+    const point = sc.point;
+    point.set(seg.shingle);
+    let rawRcf = NaN;
+    let haveRcfAttr = false;
+    const forest = seg.forest;
+    if (forest) {
+      const ready = forest.isReady;
+      const wantAttr = this.needsDirection || wantAttribution;
+      const stream = learn && !this.batchRcf;
+      let r: number;
+      if (wantAttr && ready) {
+        r = stream ? forest.updateWithDetails(point, sc.attr) : forest.score(point);
+        if (!stream) forest.attribution(point, sc.attr);
+        sumOverShingle(sc.attr.high, sc.attr.low, d, sc.rcfHigh, sc.rcfLow);
+        haveRcfAttr = true;
+      } else r = stream ? forest.update(point) : forest.score(point);
+      if (ready) rawRcf = r;
+    }
+    if (learn) seg.seen++;
+    const { lIf, lRcf, raw } = this.ensembleRaw(seg, rawIf, rawRcf);
+    const base = this.finalSurpriseOf(seg, raw, rawIf, rawRcf);
+    if (learn) {
+      seg.calIf.push(rawIf);
+      seg.calRcf.push(rawRcf);
+      if (this.config.detector === 'ensemble') seg.calEns.push(raw);
+    }
+    // Attribution: each member's direction split, weighted by that member's surprise.
+    const wIf = this.useIf && lIf === lIf ? Math.max(lIf, 1e-9) : 0;
+    const wRcf = this.useRcf && haveRcfAttr && lRcf === lRcf ? Math.max(lRcf, 1e-9) : 0;
+    const high = sc.high;
+    const low = sc.low;
+    high.fill(0);
+    low.fill(0);
+    if (wIf > 0 && (this.needsDirection || wantAttribution)) {
+      deviationAttribution(src.subarray(offset, offset + d), this.center, this.scale, sc.ifHigh, sc.ifLow);
+      normalizeTo(sc.ifHigh, sc.ifLow, wIf);
+      for (let m = 0; m < d; m++) {
+        high[m] = high[m]! + sc.ifHigh[m]!;
+        low[m] = low[m]! + sc.ifLow[m]!;
+      }
+    }
+    if (wRcf > 0) {
+      normalizeTo(sc.rcfHigh, sc.rcfLow, wRcf);
+      for (let m = 0; m < d; m++) {
+        high[m] = high[m]! + sc.rcfHigh[m]!;
+        low[m] = low[m]! + sc.rcfLow[m]!;
+      }
+    }
+    const share = this.needsDirection ? allowedShare(high, low, this.directions) : 1;
+    const surprise = base * share;
+    const score = scoreFromSurprise(surprise);
+    normalizeTo(high, low, score);
+    const above = surprise >= this.thresholdSurprise && surprise > 0;
+    const dec = decide(seg.decision, above, time, this.decisionCfg, () => this.nextAlert++);
+    out.score = score;
+    out.grade = gradeOf(surprise, this.thresholdSurprise);
+    out.sIf = lIf === lIf ? scoreFromSurprise(lIf) : NaN;
+    out.sRcf = lRcf === lRcf ? scoreFromSurprise(lRcf) : NaN;
+    out.isAnomaly = dec.isAnomaly;
+    out.alertId = dec.alertId;
+    out.alertStart = dec.alertStart;
+  }
+
+  private buildResult(index: number, seg: SegmentState, o: PointOutcome, time: number, imputed: string[]): DetectorResult {
+    const attribution: Record<string, MetricAttribution> = {};
+    const expected: Record<string, number> = {};
+    const sc = this.scratch;
+    for (let m = 0; m < this.d; m++) attribution[this.columns[m]!] = { high: sc.high[m]!, low: sc.low[m]! };
+    const exp = seg.forest && seg.forest.isReady ? expectedNewest(seg.forest, sc.point, this.d, this.shingleSize, sc.expected) : null;
+    // The forest works in standardised units: back to the metric's own.
+    for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = exp ? this.center[m]! + this.scale[m]! * exp[m]! : this.center[m]!;
+    const scores: { iforest?: number; rcf?: number } = {};
+    if (o.sIf === o.sIf) scores.iforest = o.sIf;
+    if (o.sRcf === o.sRcf) scores.rcf = o.sRcf;
+    const r: DetectorResult = {
+      index,
+      ...(time === time ? { timestamp: time } : {}),
+      ...(this.config.segmentField !== undefined ? { segment: seg.key } : {}),
+      score: o.score,
+      grade: o.grade,
+      isAnomaly: o.isAnomaly,
+      scores,
+      attribution,
+      expected,
+      imputed,
+      alertId: o.alertId,
+      alertStart: o.alertStart,
+    };
+    return r;
+  }
+
+  // ---------------------------------------------------------------- batch scoring
+
+  /** Batch scoring without state change: each segment continues from its current shingle, with a fresh alert state. */
+  score(records: readonly CxRecord[] | VectorizeInput, opts: JobOptions = {}): DetectorResult[] {
+    const input = this.vectorizeRecords(records, 'score');
+    const results: DetectorResult[] = [];
+    this.scoreCore(input, opts, false, results);
+    return results;
+  }
+
+  /** Columnar fast path: typed arrays out, no Result objects (no state change). */
+  scoreMatrix(input: MatrixInput, opts: JobOptions = {}): ColumnarResult {
+    return this.scoreCore(input, opts, false, null);
+  }
+
+  /** Columnar batch from records (vectorized once, typed arrays out). */
+  scoreColumnar(records: readonly CxRecord[] | VectorizeInput, opts: JobOptions = {}): ColumnarResult {
+    return this.scoreCore(this.vectorizeRecords(records, 'score'), opts, false, null);
+  }
+
+  // ---------------------------------------------------------------- streaming
+
+  /** Streaming: scores the record against its segment's state, then learns it. */
+  update(record: CxRecord): DetectorResult {
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      throw new TypeError(`update: expected a record object, got ${record === null ? 'null' : Array.isArray(record) ? 'an array' : typeof record}`);
+    }
+    return this.updateMany([record])[0]!;
+  }
+
+  /** Streaming over many records, in order. */
+  updateMany(records: readonly CxRecord[], opts: JobOptions = {}): DetectorResult[] {
+    const results: DetectorResult[] = [];
+    if (records.length === 0) return results;
+    const input = this.vectorizeRecords(records, 'update');
+    this.scoreCore(input, opts, true, results);
+    return results;
+  }
+
+  /** Streaming, columnar: learns every row, in order. */
+  updateMatrix(input: MatrixInput, opts: JobOptions = {}): ColumnarResult {
+    return this.scoreCore(input, opts, true, null);
+  }
+
+  private scoreCore(input: MatrixInput, opts: JobOptions, learn: boolean, results: DetectorResult[] | null): ColumnarResult {
+    const { matrix } = input;
+    const n = matrix.rows;
+    const d = this.d;
+    if (matrix.cols !== d) throw new RangeError(`matrix has ${matrix.cols} columns, the field spec has ${d} (${this.columns.join(', ')})`);
+    checkRows(input, n, learn ? 'update' : 'score');
+    const missing = input.missing ?? nanMask(matrix);
+    const out: ColumnarResult = {
+      rows: n,
+      score: new Float64Array(n),
+      grade: new Float64Array(n),
+      isAnomaly: new Uint8Array(n),
+      iforest: new Float64Array(n),
+      rcf: new Float64Array(n),
+      alertId: new Int32Array(n),
+      alertStart: new Uint8Array(n),
+    };
+    if (n === 0) return out;
+    if (!this.fitted && !learn) throw new Error('score: the detector is not fitted; call fit() first, or update() to stream');
+    this.resolveShingle(!this.fitted);
+    const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
+    const keys = input.segments;
+    const times = input.times;
+    // Batch: impute with training medians and score the IF on the whole matrix at once.
+    let rawIf: Float64Array | null = null;
+    if (!learn) {
+      this.imputer.apply(X, missing);
+      if (this.iforest) rawIf = this.iforest.scoreSamples(X);
+    }
+    // Batch views: per segment, a copy of the shingle and a fresh alert state.
+    const views = new Map<string, SegmentState>();
+    const outcome: PointOutcome = { score: 0, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
+    const sc = this.scratch;
+    const oneRow: Matrix = { data: sc.one, rows: 1, cols: d };
+    const every = Math.max(1, Math.min(10000, Math.ceil(n / 100)));
+    for (let i = 0; i < n; i++) {
+      if (i % every === 0) {
+        opts.signal?.throwIfAborted();
+        if (i > 0) opts.onProgress?.({ done: i, total: n, phase: learn ? 'update' : 'score' });
+      }
+      const key = keys ? keys[i]! : '';
+      const time = times ? times[i]! : NaN;
+      let seg: SegmentState;
+      let ifScore: number;
+      if (learn) {
+        seg = this.segmentFor(key);
+        this.imputeStreaming(X.data, missing, i * d, key);
+        if (!this.statsReady) {
+          // Stream-only, first points: nothing to standardise with yet; they only feed the statistics.
+          this.collectLazy(X.data, missing, i * d);
+          this.writeEmpty(out, i);
+          sc.high.fill(0);
+          sc.low.fill(0);
+          if (results) results.push(this.buildResult(this.streamIndex, seg, EMPTY_OUTCOME, time, imputedMetrics(missing, this.columns, i)));
+          this.streamIndex++;
+          continue;
+        }
+        ifScore = NaN;
+        if (this.iforest) {
+          sc.one.set(X.data.subarray(i * d, i * d + d));
+          this.iforest.scoreSamples(oneRow, sc.oneOut);
+          ifScore = sc.oneOut[0]!;
+        }
+      } else {
+        let v = views.get(key);
+        if (v === undefined) {
+          const base = this.segments.peek(key) ?? this.newSegment(key, true);
+          v = { ...base, shingle: Float64Array.from(base.shingle), decision: newDecisionState() };
+          views.set(key, v);
+        }
+        seg = v;
+        ifScore = rawIf ? rawIf[i]! : NaN;
+      }
+      this.processPoint(seg, X.data, i * d, ifScore, time, learn, results !== null, outcome);
+      out.score[i] = outcome.score;
+      out.grade[i] = outcome.grade;
+      out.isAnomaly[i] = outcome.isAnomaly ? 1 : 0;
+      out.iforest[i] = outcome.sIf;
+      out.rcf[i] = outcome.sRcf;
+      out.alertId[i] = outcome.alertId;
+      out.alertStart[i] = outcome.alertStart ? 1 : 0;
+      if (results) {
+        const index = learn ? this.streamIndex : i;
+        results.push(this.buildResult(index, seg, outcome, time, imputedMetrics(missing, this.columns, i)));
+      }
+      if (learn) {
+        this.streamIndex++;
+        if (!this.fitted) this.collectLazy(X.data, missing, i * d);
+      }
+    }
+    opts.onProgress?.({ done: n, total: n, phase: learn ? 'update' : 'score' });
+    return out;
+  }
+
+  /** Streaming imputation: the segment's last observed value, else the training median (stream-only: the last value seen in any segment, since there is no median yet). */
+  private imputeStreaming(data: Float64Array, missing: Uint8Array, offset: number, key: string): void {
+    const d = this.d;
+    const segLast = this.fitted ? undefined : this.imputer.segmentState(key);
+    this.imputer.applyStreaming(data, missing, key, offset);
+    if (this.fitted) return;
+    for (let c = 0; c < d; c++) {
+      const k = offset + c;
+      if (missing[k] === 1) {
+        if ((segLast === undefined || segLast[c] === null) && this.globalLast[c] === this.globalLast[c]) data[k] = this.globalLast[c]!;
+      } else this.globalLast[c] = data[k]!;
+    }
+  }
+
+  private writeEmpty(out: ColumnarResult, i: number): void {
+    out.score[i] = 0;
+    out.grade[i] = 0;
+    out.isAnomaly[i] = 0;
+    out.iforest[i] = NaN;
+    out.rcf[i] = NaN;
+    out.alertId[i] = 0;
+    out.alertStart[i] = 0;
+  }
+
+  /**
+   * Stream-only: keeps the first rows. After STREAM_WARMUP rows the standardisation
+   * (median, robust scale) is fixed from them; after `lazyFitAfter` rows the imputer's
+   * medians and the Isolation Forest (not for detector 'rcf') are fitted on them.
+   */
+  private collectLazy(data: Float64Array, missing: Uint8Array, offset: number): void {
+    const d = this.d;
+    for (let c = 0; c < d; c++) {
+      this.lazyRows.push(data[offset + c]!);
+      this.lazyMissing.push(missing[offset + c]!);
+    }
+    const rows = this.lazyRows.length / d;
+    if (!this.statsReady && rows >= STREAM_WARMUP) {
+      this.setRobustStats({ data: Float64Array.from(this.lazyRows), rows, cols: d });
+      this.statsReady = true;
+    }
+    if (rows < this.config.lazyFitAfter) return;
+    const X: Matrix = { data: Float64Array.from(this.lazyRows), rows, cols: d };
+    const raw: Matrix = { data: Float64Array.from(this.lazyRows, (v, k) => (this.lazyMissing[k] === 1 ? NaN : v)), rows, cols: d };
+    const mask = Uint8Array.from(this.lazyMissing);
+    // Keep each segment's streaming memory across the refit of the medians.
+    const memory = this.segments.keys().map((k) => [k, this.imputer.segmentState(k)] as const);
+    this.imputer = new Imputer(this.columns).fit(raw, mask);
+    for (const [k, m] of memory) if (m) this.imputer.setSegmentState(k, m);
+    if (this.useIf) {
+      this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(X);
+      const scores = this.iforest.scoreSamples(X);
+      this.prior.calIf = new ScoreCalibrator(this.config.calibrationWindow).fit(scores);
+      for (const [, seg] of this.segments.entries()) seg.calIf = this.prior.calIf.clone();
+    }
+    this.lazyRows = [];
+    this.lazyMissing = [];
+    this.fitted = true;
+  }
+
+  // ---------------------------------------------------------------- model bundle
+
+  /** One model file with every part: config, field spec, IF, imputer, calibration, threshold and each segment's stream state. */
+  save(): Uint8Array {
+    return writeBundle(this.exportState());
+  }
+
+  static load(bytes: Uint8Array): AnomalyDetector {
+    const state = readBundle(bytes);
+    return AnomalyDetector.importState(state);
+  }
+
+  /** @internal State for the bundle. */
+  exportState(): import('./bundle.ts').DetectorBundle {
+    const c = this.config;
+    const config: Record<string, unknown> = {
+      fields: formatFieldSpec(c.spec),
+      detector: c.detector,
+      maxSegments: c.maxSegments,
+      numTrees: c.numTrees,
+      sampleSize: c.sampleSize,
+      contamination: c.contamination,
+      minDuration: c.minDuration,
+      cooldown: c.cooldown,
+      sampling: c.sampling,
+      timeDecay: c.timeDecay,
+      seed: c.seed,
+      calibrationWindow: c.calibrationWindow,
+      lazyFitAfter: c.lazyFitAfter,
+    };
+    if (c.timeField !== undefined) config['timeField'] = c.timeField;
+    if (c.segmentField !== undefined) config['segmentField'] = c.segmentField;
+    if (c.maxAlertsPerDay !== undefined) config['maxAlertsPerDay'] = c.maxAlertsPerDay;
+    if (this.shingleSize > 0 || c.shingleSize !== undefined) config['shingleSize'] = this.shingleSize || c.shingleSize;
+    return {
+      config,
+      fitted: this.fitted,
+      batchRcf: this.batchRcf,
+      statsReady: this.statsReady,
+      thresholdSurprise: this.thresholdSurprise,
+      nextAlert: this.nextAlert,
+      streamIndex: this.streamIndex,
+      center: this.center,
+      scale: this.scale,
+      globalLast: this.globalLast,
+      imputer: this.imputer.toState(),
+      iforest: this.iforest ? this.iforest.toModelParts() : null,
+      prior: { calIf: this.prior.calIf.toState(), calRcf: this.prior.calRcf.toState(), calEns: this.prior.calEns.toState() },
+      lazy: { rows: Float64Array.from(this.lazyRows), missing: Uint8Array.from(this.lazyMissing) },
+      segments: [...this.segments.entries()].map(([key, s]) => ({
+        key,
+        forest: s.forest ? s.forest.toState() : null,
+        shingle: s.shingle,
+        filled: s.filled,
+        seen: s.seen,
+        decision: s.decision,
+        calIf: s.calIf.toState(),
+        calRcf: s.calRcf.toState(),
+        calEns: s.calEns.toState(),
+        imputerLast: this.imputer.segmentState(key) ?? null,
+      })),
+    };
+  }
+
+  /** @internal */
+  static importState(b: import('./bundle.ts').DetectorBundle): AnomalyDetector {
+    const det = new AnomalyDetector(b.config as unknown as DetectorConfig);
+    if (typeof b.config['shingleSize'] === 'number') det.resolveShingle(false);
+    det.fitted = b.fitted;
+    det.batchRcf = b.batchRcf;
+    det.statsReady = b.statsReady;
+    det.thresholdSurprise = b.thresholdSurprise;
+    det.nextAlert = b.nextAlert;
+    det.streamIndex = b.streamIndex;
+    det.center = Float64Array.from(b.center);
+    det.scale = Float64Array.from(b.scale);
+    det.globalLast = Float64Array.from(b.globalLast);
+    det.imputer = Imputer.fromState(b.imputer);
+    det.iforest = b.iforest ? IsolationForest.fromModelParts(b.iforest.header, b.iforest.arrays as unknown as Record<string, ArrayBufferView>) : null;
+    det.prior = {
+      calIf: ScoreCalibrator.fromState(b.prior.calIf),
+      calRcf: ScoreCalibrator.fromState(b.prior.calRcf),
+      calEns: ScoreCalibrator.fromState(b.prior.calEns),
+    };
+    det.lazyRows = Array.from(b.lazy.rows);
+    det.lazyMissing = Array.from(b.lazy.missing);
+    for (const s of b.segments) {
+      if (s.shingle.length !== det.shingleSize * det.d) {
+        throw new ConfigError(`model: segment "${s.key}" has a shingle of ${s.shingle.length} values, expected ${det.shingleSize * det.d}`);
+      }
+      const seg: SegmentState = {
+        key: s.key,
+        forest: s.forest ? restoreForest(s.forest) : null,
+        shingle: Float64Array.from(s.shingle),
+        filled: s.filled,
+        seen: s.seen,
+        decision: { ...s.decision, alertTimes: [...s.decision.alertTimes] },
+        calIf: ScoreCalibrator.fromState(s.calIf),
+        calRcf: ScoreCalibrator.fromState(s.calRcf),
+        calEns: ScoreCalibrator.fromState(s.calEns),
+      };
+      det.segments.set(s.key, seg);
+      if (s.imputerLast) det.imputer.setSegmentState(s.key, s.imputerLast);
+    }
+    return det;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+const EMPTY_OUTCOME: PointOutcome = { score: 0, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
+
+function nanMask(m: Matrix): Uint8Array {
+  const mask = new Uint8Array(m.data.length);
+  for (let k = 0; k < m.data.length; k++) if (m.data[k] !== m.data[k]) mask[k] = 1;
+  return mask;
+}
+
+function checkRows(input: MatrixInput, n: number, what: string): void {
+  if (input.segments && input.segments.length !== n) throw new RangeError(`${what}: ${input.segments.length} segment keys for ${n} rows`);
+  if (input.times && input.times.length !== n) throw new RangeError(`${what}: ${input.times.length} times for ${n} rows`);
+  if (input.missing && input.missing.length !== input.matrix.data.length) {
+    throw new RangeError(`${what}: missing mask has ${input.missing.length} entries for ${input.matrix.data.length} values`);
+  }
+}
+
+function timeOrder(n: number, times: Float64Array | undefined): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  if (times) idx.sort((a, b) => times[a]! - times[b]! || a - b);
+  return idx;
+}
+
+function lastTime(rows: number[], times: Float64Array | undefined): number {
+  const last = rows[rows.length - 1]!;
+  return times ? times[last]! : last;
+}
+
+function pick(values: Float64Array, rows: number[], width = 1): Float64Array {
+  const out = new Float64Array(rows.length * width);
+  for (let k = 0; k < rows.length; k++) for (let j = 0; j < width; j++) out[k * width + j] = values[rows[k]! * width + j]!;
+  return out;
+}
+
+function medianSorted(a: Float64Array): number {
+  const n = a.length;
+  if (n === 0) return NaN;
+  const mid = n >> 1;
+  return n % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
+}

@@ -1,0 +1,643 @@
+/**
+ * Robust Random Cut Forest (Guha, Mishra, Roy & Schrijvers, ICML 2016), with
+ * the scoring, attribution, sampling and imputation semantics of AWS's
+ * random-cut-forest-by-aws (see visitors.ts, sampler.ts, node-store.ts for the
+ * exact rules) and rrcf's batch CoDisp.
+ *
+ * Streaming: `update(point)` scores the point against the current trees, then
+ * inserts it (trees forget per `sampling`). Batch: `fit(X)` builds the trees
+ * from random subsamples, `scoreSamples(X)` scores rows, `codispSamples()`
+ * gives rrcf's CoDisp of the fitted rows.
+ *
+ * Scores. `score()`/`update()` return AWS's anomaly score: the mean over trees
+ * of the tree score scaled by log2(treeMass+1). It is about 1 for ordinary
+ * points and grows for outliers (roughly log2(n)/depth-at-which-q-separates).
+ * `RandomCutForest.normalizeScore(s)` = 2^(-1/s) maps it to [0,1) in the style
+ * of Isolation Forest's 2^(-E[h]/c(n)) (s = 1 -> 0.5).
+ *
+ * Determinism: every random choice comes from one seeded Prng, trees are
+ * visited in index order, and logarithms use det-math.ts, so a seed and a
+ * stream give bit-identical scores in Node and browsers; `toState()` captures
+ * everything (PRNG words, free lists, samples) so a restored forest continues
+ * exactly like one that never stopped.
+ */
+import type { Matrix } from '../matrix.ts';
+import { Prng } from '../random/prng.ts';
+import { detExp2, detLn, detLog2 } from './det-math.ts';
+import { describe, NodeStore } from './node-store.ts';
+import { PointStore } from './point-store.ts';
+import { DecayHeaps, WindowRing } from './sampler.ts';
+import { TreeVisitors } from './visitors.ts';
+
+export type SamplingMode = 'window' | 'decay';
+
+export interface RandomCutForestOptions {
+  /** Point dimension (metrics x shingleSize when shingled). */
+  readonly dimensions: number;
+  /** Trees. Default 100. */
+  readonly numTrees?: number;
+  /** Points per tree. Default 256. */
+  readonly sampleSize?: number;
+  /** How trees forget in streaming: last sampleSize points, or time-decayed sample. Default 'window'. */
+  readonly sampling?: SamplingMode;
+  /** Decay rate per point for 'decay' sampling. Default 1/(10 sampleSize). */
+  readonly timeDecay?: number;
+  /** Seed of every random choice. Default 1. */
+  readonly seed?: number;
+  /** Points seen before scores are reported (0 until then, as AWS). Default floor(sampleSize/4). */
+  readonly outputAfter?: number;
+}
+
+/** Per dimension, the part of a score due to the value being above (high) or below (low) what the trees hold. */
+export interface DiVector {
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+}
+
+export type RcfArray = Int32Array | Float64Array | Uint32Array;
+
+export interface RcfParams {
+  readonly formatVersion: 1;
+  readonly dimensions: number;
+  readonly numTrees: number;
+  readonly sampleSize: number;
+  readonly sampling: SamplingMode;
+  readonly timeDecay: number;
+  readonly seed: number;
+  readonly outputAfter: number;
+  /** Points seen by update(). */
+  readonly updates: number;
+  /** Built by fit() (batch); such a forest does not stream. */
+  readonly fitted: boolean;
+  readonly ringStart: number;
+  readonly ringCount: number;
+  readonly pointFreeCount: number;
+}
+
+export interface RcfState {
+  readonly params: RcfParams;
+  readonly arrays: Record<string, RcfArray>;
+}
+
+export function createDiVector(dims: number): DiVector {
+  return { high: new Float64Array(dims), low: new Float64Array(dims) };
+}
+
+/** Sum of all parts of a DiVector (equals the score it explains). */
+export function diVectorTotal(v: DiVector): number {
+  let s = 0;
+  for (let d = 0; d < v.high.length; d++) s += v.high[d]! + v.low[d]!;
+  return s;
+}
+
+export class RandomCutForest {
+  readonly dimensions: number;
+  readonly numTrees: number;
+  readonly sampleSize: number;
+  readonly sampling: SamplingMode;
+  readonly timeDecay: number;
+  readonly seed: number;
+  readonly outputAfter: number;
+
+  private prng: Prng;
+  private nodes: NodeStore;
+  private points: PointStore;
+  private ring: WindowRing | null;
+  private heaps: DecayHeaps | null;
+  private visitors: TreeVisitors;
+  private readonly log2p1: Float64Array;
+  private updatesSeen = 0;
+  private fitted = false;
+  /** Rows of the fitted matrix held by each tree (for codispSamples); only on the instance that ran fit(). */
+  private fitRows: { rows: number; treeRows: Int32Array; treeCount: Int32Array; rowPoint: Int32Array } | null = null;
+
+  // scratch
+  private readonly q: Float64Array;
+  private readonly old: Float64Array;
+  private readonly attr: DiVector;
+  private impute: Float64Array;
+
+  constructor(options: RandomCutForestOptions) {
+    const o = options ?? ({} as RandomCutForestOptions);
+    const dims = o.dimensions;
+    const numTrees = o.numTrees ?? 100;
+    const sampleSize = o.sampleSize ?? 256;
+    const sampling = o.sampling ?? 'window';
+    const timeDecay = o.timeDecay ?? 1 / (10 * sampleSize);
+    const seed = o.seed ?? 1;
+    const outputAfter = o.outputAfter ?? Math.floor(sampleSize / 4);
+    checkInt('dimensions', dims, 1, 1 << 16);
+    checkInt('numTrees', numTrees, 1, 10000);
+    checkInt('sampleSize', sampleSize, 2, 1 << 20);
+    checkInt('outputAfter', outputAfter, 0, Number.MAX_SAFE_INTEGER);
+    if (sampling !== 'window' && sampling !== 'decay') {
+      throw new Error(`RandomCutForest: sampling must be 'window' or 'decay', got ${JSON.stringify(sampling)}`);
+    }
+    if (!(Number.isFinite(timeDecay) && timeDecay >= 0)) {
+      throw new Error(`RandomCutForest: timeDecay must be a finite number >= 0, got ${timeDecay}`);
+    }
+    if (!Number.isFinite(seed)) throw new Error(`RandomCutForest: seed must be a finite number, got ${seed}`);
+    this.dimensions = dims;
+    this.numTrees = numTrees;
+    this.sampleSize = sampleSize;
+    this.sampling = sampling;
+    this.timeDecay = timeDecay;
+    this.seed = seed;
+    this.outputAfter = outputAfter;
+    this.prng = new Prng(seed);
+    this.nodes = new NodeStore(dims, numTrees, sampleSize);
+    // Window: the ring's S points plus at most S more that leaves still refer to
+    // (a leaf keeps the first of several equal points), so 2S never grows.
+    this.points = new PointStore(dims, sampling === 'window' ? 2 * sampleSize : Math.min(4 * sampleSize, numTrees * sampleSize));
+    this.ring = sampling === 'window' ? new WindowRing(sampleSize) : null;
+    this.heaps = sampling === 'decay' ? new DecayHeaps(numTrees, sampleSize) : null;
+    this.log2p1 = new Float64Array(sampleSize + 2);
+    for (let k = 0; k < this.log2p1.length; k++) this.log2p1[k] = detLog2(k + 1);
+    this.visitors = new TreeVisitors(this.nodes, this.log2p1);
+    this.q = new Float64Array(dims);
+    this.old = new Float64Array(dims);
+    this.attr = createDiVector(dims);
+    this.impute = new Float64Array(numTrees);
+  }
+
+  /** Points seen by update(). */
+  get updates(): number {
+    return this.updatesSeen;
+  }
+
+  /** Whether scores are being reported (enough points seen, or fitted). */
+  get isReady(): boolean {
+    return this.fitted || (this.updatesSeen >= this.outputAfter && this.updatesSeen > 0);
+  }
+
+  /** IF-style [0,1) form of an anomaly score: 2^(-1/score); 1 -> 0.5, 0 -> 0. Deterministic. */
+  static normalizeScore(score: number): number {
+    if (!(score > 0)) return 0;
+    return detExp2(-1 / score);
+  }
+
+  // ------------------------------------------------------------------ streaming
+
+  /** Scores `point` against the trees (AWS anomaly score; 0 until ready), then inserts it. */
+  update(point: ArrayLike<number>): number {
+    const q = this.load(point, 'update');
+    this.assertStreaming();
+    const s = this.isReady ? this.scoreLoaded(q) : 0;
+    this.insert(q);
+    return s;
+  }
+
+  /**
+   * update() that also writes the point's DiVector into `out` (zeros until
+   * ready), computed in the same walk as the score. Returns the score.
+   */
+  updateWithDetails(point: ArrayLike<number>, out: DiVector): number {
+    const q = this.load(point, 'updateWithDetails');
+    this.assertStreaming();
+    this.checkDiVector(out, 'updateWithDetails');
+    const s = this.attributeLoaded(q, out);
+    this.insert(q);
+    return s;
+  }
+
+  /** AWS anomaly score of `point` without changing the forest (0 until ready). */
+  score(point: ArrayLike<number>): number {
+    const q = this.load(point, 'score');
+    return this.isReady ? this.scoreLoaded(q) : 0;
+  }
+
+  /** DiVector of `point` (sums to score(point)); writes into `out` when given. */
+  attribution(point: ArrayLike<number>, out?: DiVector): DiVector {
+    const q = this.load(point, 'attribution');
+    const o = out ?? createDiVector(this.dimensions);
+    this.checkDiVector(o, 'attribution');
+    this.attributeLoaded(q, o);
+    return o;
+  }
+
+  /**
+   * The point with the coordinates `dims` replaced by what the forest finds
+   * normal given the other coordinates (AWS imputeMissingValues: per tree the
+   * ImputeVisitor's leaf; per coordinate the median over trees). Default dims:
+   * the one coordinate with the largest attribution. For a shingled point pass
+   * the newest entry of each metric (Shingler.newestDims()).
+   */
+  expectedPoint(point: ArrayLike<number>, dims?: ArrayLike<number>, out?: Float64Array): Float64Array {
+    const q = this.load(point, 'expectedPoint');
+    let miss: ArrayLike<number>;
+    if (dims === undefined) {
+      this.attributeLoaded(q, this.attr);
+      let best = 0;
+      let bestV = -1;
+      for (let d = 0; d < this.dimensions; d++) {
+        const v = this.attr.high[d]! + this.attr.low[d]!;
+        if (v > bestV) {
+          bestV = v;
+          best = d;
+        }
+      }
+      miss = [best];
+    } else {
+      for (let k = 0; k < dims.length; k++) {
+        const d = dims[k]!;
+        if (!Number.isInteger(d) || d < 0 || d >= this.dimensions) {
+          throw new Error(`RandomCutForest.expectedPoint: dimension index ${d} (position ${k}) is outside 0..${this.dimensions - 1}`);
+        }
+      }
+      miss = dims;
+    }
+    const res = out ?? new Float64Array(this.dimensions);
+    if (res.length !== this.dimensions) throw new Error(`RandomCutForest.expectedPoint: out has length ${res.length}, expected ${this.dimensions}`);
+    res.set(q);
+    const T = this.numTrees;
+    const nm = miss.length;
+    if (nm === 0) return res;
+    if (this.impute.length < T * nm) this.impute = new Float64Array(T * nm);
+    const buf = this.impute;
+    let used = 0;
+    for (let t = 0; t < T; t++) {
+      const idx = this.visitors.imputeLeaf(t, q, miss, this.points);
+      if (idx < 0) continue;
+      const base = idx * this.dimensions;
+      for (let k = 0; k < nm; k++) buf[k * T + used] = this.points.values[base + miss[k]!]!;
+      used++;
+    }
+    if (used === 0) return res; // empty forest: nothing better than the point itself
+    for (let k = 0; k < nm; k++) {
+      const seg = buf.subarray(k * T, k * T + used).sort();
+      res[miss[k]!] = used % 2 === 1 ? seg[(used - 1) >> 1]! : 0.5 * (seg[used / 2 - 1]! + seg[used / 2]!);
+    }
+    return res;
+  }
+
+  // ---------------------------------------------------------------------- batch
+
+  /**
+   * Builds the trees from X (rows = points). Trees are filled in rounds: each
+   * round shuffles the rows and cuts them into floor(rows/sampleSize) disjoint
+   * subsamples of sampleSize rows (one per tree; all rows when rows < sampleSize),
+   * as rrcf's batch recipe, until numTrees trees exist. Replaces any earlier
+   * content; the forest then scores (scoreSamples, score, attribution) but does
+   * not stream.
+   */
+  fit(X: Matrix): this {
+    this.checkMatrix(X, 'fit');
+    const n = X.rows;
+    const dims = this.dimensions;
+    const S = this.sampleSize;
+    const T = this.numTrees;
+    this.nodes.clear();
+    this.points = new PointStore(dims, Math.max(1, Math.min(n, T * S)));
+    this.ring = this.sampling === 'window' ? new WindowRing(S) : null;
+    this.heaps = this.sampling === 'decay' ? new DecayHeaps(T, S) : null;
+    this.updatesSeen = 0;
+    const per = Math.min(S, n);
+    const chunks = Math.max(1, Math.floor(n / S));
+    const perm = new Int32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    const rowPoint = new Int32Array(n).fill(-1);
+    const treeRows = new Int32Array(T * S).fill(-1);
+    const treeCount = new Int32Array(T);
+    const q = this.q;
+    let t = 0;
+    while (t < T) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = this.prng.nextInt(i + 1);
+        const tmp = perm[i]!;
+        perm[i] = perm[j]!;
+        perm[j] = tmp;
+      }
+      for (let c = 0; c < chunks && t < T; c++, t++) {
+        for (let k = 0; k < per; k++) {
+          const row = perm[c * per + k]!;
+          for (let d = 0; d < dims; d++) {
+            const v = X.data[row * dims + d]!;
+            q[d] = v === 0 ? 0 : v;
+          }
+          let idx = rowPoint[row]!;
+          if (idx < 0) {
+            idx = this.points.add(q);
+            rowPoint[row] = idx;
+          }
+          if (this.nodes.insert(t, q, idx, this.points, this.prng)) this.points.acquire(idx);
+          treeRows[t * S + k] = row;
+        }
+        treeCount[t] = per;
+      }
+    }
+    // Rows that no tree took hold no reference: give their slots back.
+    for (let i = 0; i < n; i++) {
+      const idx = rowPoint[i]!;
+      if (idx >= 0 && this.points.refCount[idx] === 0) {
+        this.points.acquire(idx);
+        this.points.release(idx);
+      }
+    }
+    this.fitted = true;
+    this.fitRows = { rows: n, treeRows, treeCount, rowPoint };
+    return this;
+  }
+
+  /** AWS anomaly score of every row of X (tree-major: one tree at a time over all rows). */
+  scoreSamples(X: Matrix, out?: Float64Array): Float64Array {
+    this.checkMatrix(X, 'scoreSamples');
+    const n = X.rows;
+    const dims = this.dimensions;
+    const res = out ?? new Float64Array(n);
+    if (res.length !== n) throw new Error(`RandomCutForest.scoreSamples: out has length ${res.length}, expected ${n} (rows of X)`);
+    res.fill(0);
+    if (!this.isReady) return res;
+    const q = this.q;
+    const T = this.numTrees;
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < n; i++) {
+        for (let d = 0; d < dims; d++) q[d] = X.data[i * dims + d]!;
+        res[i] = res[i]! + this.visitors.score(t, q, this.points);
+      }
+    }
+    for (let i = 0; i < n; i++) res[i] = res[i]! / T;
+    return res;
+  }
+
+  /**
+   * rrcf's batch score of the fitted rows: per row, the mean over the trees that
+   * hold it of its collusive displacement. Rows no tree holds get NaN (use more
+   * trees: each round of floor(rows/sampleSize) trees covers all but
+   * rows mod sampleSize rows). Only on the instance that ran fit().
+   */
+  codispSamples(out?: Float64Array): Float64Array {
+    const fr = this.fitRows;
+    if (!fr) throw new Error('RandomCutForest.codispSamples: call fit(X) on this instance first (the fitted rows are not part of the saved state)');
+    const res = out ?? new Float64Array(fr.rows);
+    if (res.length !== fr.rows) throw new Error(`RandomCutForest.codispSamples: out has length ${res.length}, expected ${fr.rows}`);
+    const count = new Int32Array(fr.rows);
+    res.fill(0);
+    const S = this.sampleSize;
+    const q = this.q;
+    const dims = this.dimensions;
+    for (let t = 0; t < this.numTrees; t++) {
+      for (let k = 0; k < fr.treeCount[t]!; k++) {
+        const row = fr.treeRows[t * S + k]!;
+        const base = fr.rowPoint[row]! * dims;
+        for (let d = 0; d < dims; d++) q[d] = this.points.values[base + d]!;
+        const leaf = this.nodes.findLeaf(t, q);
+        res[row] = res[row]! + this.visitors.codisp(leaf);
+        count[row]!++;
+      }
+    }
+    for (let i = 0; i < fr.rows; i++) res[i] = count[i]! > 0 ? res[i]! / count[i]! : NaN;
+    return res;
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  /** Points (with multiplicity) held by tree t. */
+  treeMass(t: number): number {
+    return this.nodes.treeMass(t);
+  }
+
+  /** Internal nodes and leaves in use over all trees. */
+  nodesInUse(): { internal: number; leaves: number } {
+    return this.nodes.nodesInUse();
+  }
+
+  /** Distinct points in the shared point store. */
+  get storedPoints(): number {
+    return this.points.size;
+  }
+
+  /** Window mode: the points the trees hold, oldest first (copies; for tests and inspection). */
+  windowPoints(): Float64Array[] {
+    if (!this.ring) throw new Error(`RandomCutForest.windowPoints: sampling is '${this.sampling}', not 'window'`);
+    const out: Float64Array[] = [];
+    for (const idx of this.ring.indices()) out.push(this.points.values.slice(idx * this.dimensions, (idx + 1) * this.dimensions));
+    return out;
+  }
+
+  /** Decay mode: the points tree t holds with their sampling weights (copies; for tests and inspection). */
+  treeSample(t: number): { points: Float64Array[]; weights: Float64Array } {
+    if (!this.heaps) throw new Error(`RandomCutForest.treeSample: sampling is '${this.sampling}', not 'decay'`);
+    const S = this.sampleSize;
+    const c = this.heaps.count[t]!;
+    const pts: Float64Array[] = [];
+    for (let k = 0; k < c; k++) {
+      const idx = this.heaps.point[t * S + k]!;
+      pts.push(this.points.values.slice(idx * this.dimensions, (idx + 1) * this.dimensions));
+    }
+    return { points: pts, weights: this.heaps.weight.slice(t * S, t * S + c) };
+  }
+
+  /** Bytes of all typed arrays the forest holds (trees, point store, samplers, scratch). */
+  memoryBytes(): number {
+    let b = this.nodes.byteLength() + this.points.byteLength() + this.log2p1.byteLength;
+    if (this.ring) b += this.ring.ring.byteLength;
+    if (this.heaps) b += this.heaps.byteLength();
+    b += this.q.byteLength * 2 + this.attr.high.byteLength * 2 + this.impute.byteLength;
+    b += this.dimensions * (8 * 6 + 2) + (this.sampleSize + 1) * 4; // visitor scratch
+    return b;
+  }
+
+  // ---------------------------------------------------------------------- state
+
+  /** Full state: JSON-safe params plus named typed arrays (copies). */
+  toState(): RcfState {
+    const arrays: Record<string, RcfArray> = {};
+    for (const [k, v] of Object.entries(this.nodes.toArrays())) arrays[k] = v.slice();
+    arrays.pointValues = this.points.values.slice();
+    arrays.pointRefCount = this.points.refCount.slice();
+    arrays.pointFree = this.points.free.slice();
+    arrays.prng = this.prng.getState();
+    if (this.ring) arrays.ring = this.ring.ring.slice();
+    if (this.heaps) {
+      arrays.heapPoint = this.heaps.point.slice();
+      arrays.heapWeight = this.heaps.weight.slice();
+      arrays.heapCount = this.heaps.count.slice();
+    }
+    const params: RcfParams = {
+      formatVersion: 1,
+      dimensions: this.dimensions,
+      numTrees: this.numTrees,
+      sampleSize: this.sampleSize,
+      sampling: this.sampling,
+      timeDecay: this.timeDecay,
+      seed: this.seed,
+      outputAfter: this.outputAfter,
+      updates: this.updatesSeen,
+      fitted: this.fitted,
+      ringStart: this.ring ? this.ring.start : 0,
+      ringCount: this.ring ? this.ring.count : 0,
+      pointFreeCount: this.points.freeCount,
+    };
+    return { params, arrays };
+  }
+
+  /** Restores a forest saved by toState(); it continues exactly where the saved one stopped. */
+  static fromState(state: RcfState): RandomCutForest {
+    if (!state || typeof state !== 'object' || !state.params || !state.arrays) {
+      throw new Error('RandomCutForest.fromState: expected { params, arrays }');
+    }
+    const p = state.params;
+    if (p.formatVersion !== 1) throw new Error(`RandomCutForest.fromState: unsupported formatVersion ${String(p.formatVersion)} (expected 1)`);
+    const f = new RandomCutForest({
+      dimensions: p.dimensions,
+      numTrees: p.numTrees,
+      sampleSize: p.sampleSize,
+      sampling: p.sampling,
+      timeDecay: p.timeDecay,
+      seed: p.seed,
+      outputAfter: p.outputAfter,
+    });
+    checkInt('params.updates', p.updates, 0, Number.MAX_SAFE_INTEGER);
+    const a = state.arrays as Record<string, unknown>;
+    const copies: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(a)) copies[k] = ArrayBuffer.isView(v) ? (v as RcfArray).slice() : v;
+    f.nodes.loadArrays(copies);
+    const values = copies.pointValues;
+    const refCount = copies.pointRefCount;
+    const free = copies.pointFree;
+    if (!(values instanceof Float64Array) || !(refCount instanceof Int32Array) || !(free instanceof Int32Array)) {
+      throw new Error(`RandomCutForest.fromState: point store arrays missing or of the wrong type (pointValues: ${describe(values)}, pointRefCount: ${describe(refCount)}, pointFree: ${describe(free)})`);
+    }
+    f.points = PointStore.fromArrays(p.dimensions, values, refCount, free, p.pointFreeCount);
+    const prng = copies.prng;
+    if (!(prng instanceof Uint32Array) || prng.length !== 4) throw new Error(`RandomCutForest.fromState: prng must be a Uint32Array of 4 words, got ${describe(prng)}`);
+    f.prng.setState(prng);
+    if (f.ring) {
+      const ring = copies.ring;
+      if (!(ring instanceof Int32Array) || ring.length !== p.sampleSize) throw new Error(`RandomCutForest.fromState: ring must be an Int32Array of length ${p.sampleSize}, got ${describe(ring)}`);
+      checkInt('params.ringStart', p.ringStart, 0, p.sampleSize - 1);
+      checkInt('params.ringCount', p.ringCount, 0, p.sampleSize);
+      f.ring.ring = ring;
+      f.ring.start = p.ringStart;
+      f.ring.count = p.ringCount;
+    }
+    if (f.heaps) {
+      const hp = copies.heapPoint;
+      const hw = copies.heapWeight;
+      const hc = copies.heapCount;
+      const n = p.numTrees * p.sampleSize;
+      if (!(hp instanceof Int32Array) || hp.length !== n || !(hw instanceof Float64Array) || hw.length !== n || !(hc instanceof Int32Array) || hc.length !== p.numTrees) {
+        throw new Error(`RandomCutForest.fromState: decay sample arrays must be heapPoint Int32Array(${n}), heapWeight Float64Array(${n}), heapCount Int32Array(${p.numTrees}); got ${describe(hp)}, ${describe(hw)}, ${describe(hc)}`);
+      }
+      f.heaps.point = hp;
+      f.heaps.weight = hw;
+      f.heaps.count = hc;
+    }
+    f.updatesSeen = p.updates;
+    f.fitted = p.fitted === true;
+    f.visitors = new TreeVisitors(f.nodes, f.log2p1);
+    return f;
+  }
+
+  // -------------------------------------------------------------------- private
+
+  private load(point: ArrayLike<number>, where: string): Float64Array {
+    if (point == null || typeof point.length !== 'number') {
+      throw new Error(`RandomCutForest.${where}: expected an array of ${this.dimensions} numbers, got ${point === null ? 'null' : typeof point}`);
+    }
+    if (point.length !== this.dimensions) {
+      throw new Error(`RandomCutForest.${where}: point has ${point.length} values, expected ${this.dimensions} (dimensions)`);
+    }
+    const q = this.q;
+    for (let d = 0; d < this.dimensions; d++) {
+      const v = point[d]!;
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new Error(`RandomCutForest.${where}: value at index ${d} is ${String(v)}; every coordinate must be a finite number (impute missing values first)`);
+      }
+      q[d] = v === 0 ? 0 : v; // -0 -> 0: equal points must be stored identically
+    }
+    return q;
+  }
+
+  private assertStreaming(): void {
+    if (this.fitted) throw new Error('RandomCutForest.update: this forest was built by fit() (batch) and does not stream; use a new forest for streaming');
+  }
+
+  private checkDiVector(o: DiVector, where: string): void {
+    if (!o || !(o.high instanceof Float64Array) || !(o.low instanceof Float64Array) || o.high.length !== this.dimensions || o.low.length !== this.dimensions) {
+      throw new Error(`RandomCutForest.${where}: out must be { high, low } Float64Arrays of length ${this.dimensions}`);
+    }
+  }
+
+  private checkMatrix(X: Matrix, where: string): void {
+    if (!X || !(X.data instanceof Float64Array)) throw new Error(`RandomCutForest.${where}: expected a Matrix { data: Float64Array, rows, cols }`);
+    if (X.cols !== this.dimensions) throw new Error(`RandomCutForest.${where}: matrix has ${X.cols} columns, expected ${this.dimensions} (dimensions)`);
+    if (!(X.rows >= 1)) throw new Error(`RandomCutForest.${where}: matrix has no rows`);
+    if (X.data.length !== X.rows * X.cols) throw new Error(`RandomCutForest.${where}: data has ${X.data.length} values, expected rows*cols = ${X.rows * X.cols}`);
+    for (let i = 0; i < X.data.length; i++) {
+      if (!Number.isFinite(X.data[i]!)) {
+        throw new Error(`RandomCutForest.${where}: value at row ${Math.floor(i / X.cols)}, column ${i % X.cols} is ${X.data[i]}; impute missing values first`);
+      }
+    }
+  }
+
+  private scoreLoaded(q: Float64Array): number {
+    let s = 0;
+    for (let t = 0; t < this.numTrees; t++) s += this.visitors.score(t, q, this.points);
+    return s / this.numTrees;
+  }
+
+  private attributeLoaded(q: Float64Array, out: DiVector): number {
+    out.high.fill(0);
+    out.low.fill(0);
+    if (!this.isReady) return 0;
+    const w = 1 / this.numTrees;
+    let s = 0;
+    for (let t = 0; t < this.numTrees; t++) s += this.visitors.attribution(t, q, this.points, w, out.high, out.low);
+    return s / this.numTrees;
+  }
+
+  /** Inserts the loaded point per the sampling mode (window: forget the oldest first). */
+  private insert(q: Float64Array): void {
+    const points = this.points;
+    const nodes = this.nodes;
+    const T = this.numTrees;
+    if (this.ring) {
+      const ring = this.ring;
+      if (ring.full) {
+        const oldIdx = ring.oldest();
+        const old = this.old;
+        const base = oldIdx * this.dimensions;
+        for (let d = 0; d < this.dimensions; d++) old[d] = points.values[base + d]!;
+        for (let t = 0; t < T; t++) {
+          const rel = nodes.delete(t, old, points);
+          if (rel >= 0) points.release(rel);
+        }
+        points.release(oldIdx);
+      }
+      const idx = points.add(q);
+      points.acquire(idx);
+      ring.push(idx);
+      for (let t = 0; t < T; t++) if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
+    } else {
+      const heaps = this.heaps!;
+      const base = -this.timeDecay * this.updatesSeen;
+      let idx = -1;
+      for (let t = 0; t < T; t++) {
+        const u = (this.prng.nextUint32() + 0.5) / 4294967296;
+        const w = base + detLn(-detLn(u));
+        if (!heaps.accepts(t, w)) continue;
+        if (idx < 0) idx = points.add(q);
+        const ev = heaps.evictCandidate(t);
+        if (ev >= 0) {
+          const old = this.old;
+          const eb = ev * this.dimensions;
+          for (let d = 0; d < this.dimensions; d++) old[d] = points.values[eb + d]!;
+          const rel = nodes.delete(t, old, points);
+          if (rel >= 0) points.release(rel);
+          points.release(ev);
+        }
+        heaps.push(t, idx, w);
+        points.acquire(idx);
+        if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
+      }
+    }
+    this.updatesSeen++;
+  }
+}
+
+function checkInt(name: string, v: unknown, lo: number, hi: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new Error(`RandomCutForest: ${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Which stream points each tree keeps.
+ *
+ * - `window`: every tree keeps exactly the last sampleSize points (rrcf's
+ *   streaming recipe). One ring of point indices serves all trees.
+ * - `decay`: each tree keeps its own time-decayed weighted sample, AWS RCF's
+ *   rule (CompactSampler): point number s (0-based arrival count) gets the
+ *   weight  w = -timeDecay * s + ln(-ln u),  u uniform in (0,1) drawn per tree,
+ *   and a tree keeps the sampleSize points of smallest weight. While the sample
+ *   is not full every point is accepted; after that a point is accepted iff its
+ *   weight is below the largest kept weight, which it evicts. This is weighted
+ *   sampling without replacement (Efraimidis-Spirakis) with weights
+ *   exp(timeDecay * s): a point's chance to be kept falls off as
+ *   exp(-timeDecay * age), so the sample's mean age is about 1/timeDecay once
+ *   1/timeDecay >> sampleSize, and about sampleSize with timeDecay = 0
+ *   (a plain reservoir sample). Each tree's sample is a max-heap on w.
+ *
+ * Weights use a deterministic ln (det-math.ts) so the samples, and therefore the
+ * scores, are identical in every JavaScript engine.
+ */
+export class DecayHeaps {
+  readonly numTrees: number;
+  readonly sampleSize: number;
+  point: Int32Array;
+  weight: Float64Array;
+  count: Int32Array;
+
+  constructor(numTrees: number, sampleSize: number) {
+    this.numTrees = numTrees;
+    this.sampleSize = sampleSize;
+    this.point = new Int32Array(numTrees * sampleSize).fill(-1);
+    this.weight = new Float64Array(numTrees * sampleSize);
+    this.count = new Int32Array(numTrees);
+  }
+
+  /** Whether tree t would accept a point of weight w. */
+  accepts(t: number, w: number): boolean {
+    return this.count[t]! < this.sampleSize || w < this.weight[t * this.sampleSize]!;
+  }
+
+  /** Point index that accepting would evict from tree t, or -1 while not full. */
+  evictCandidate(t: number): number {
+    return this.count[t]! < this.sampleSize ? -1 : this.point[t * this.sampleSize]!;
+  }
+
+  /** Adds (idx, w) to tree t's heap, replacing the root (largest weight) when full. */
+  push(t: number, idx: number, w: number): void {
+    const S = this.sampleSize;
+    const base = t * S;
+    const pt = this.point;
+    const wt = this.weight;
+    const c = this.count[t]!;
+    if (c < S) {
+      // sift up
+      let i = c;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (wt[base + parent]! >= w) break;
+        wt[base + i] = wt[base + parent]!;
+        pt[base + i] = pt[base + parent]!;
+        i = parent;
+      }
+      wt[base + i] = w;
+      pt[base + i] = idx;
+      this.count[t] = c + 1;
+      return;
+    }
+    // replace root, sift down
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= S) break;
+      const r = l + 1;
+      let m = l;
+      if (r < S && wt[base + r]! > wt[base + l]!) m = r;
+      if (wt[base + m]! <= w) break;
+      wt[base + i] = wt[base + m]!;
+      pt[base + i] = pt[base + m]!;
+      i = m;
+    }
+    wt[base + i] = w;
+    pt[base + i] = idx;
+  }
+
+  byteLength(): number {
+    return this.point.byteLength + this.weight.byteLength + this.count.byteLength;
+  }
+}
+
+/** The last `size` point indices, oldest first (window sampling). */
+export class WindowRing {
+  readonly size: number;
+  ring: Int32Array;
+  start = 0;
+  count = 0;
+
+  constructor(size: number) {
+    this.size = size;
+    this.ring = new Int32Array(size).fill(-1);
+  }
+
+  get full(): boolean {
+    return this.count === this.size;
+  }
+
+  oldest(): number {
+    return this.ring[this.start]!;
+  }
+
+  /** Appends idx; when full, drops the oldest (the caller already removed it from the trees). */
+  push(idx: number): void {
+    if (this.count === this.size) {
+      this.ring[this.start] = idx;
+      this.start = (this.start + 1) % this.size;
+    } else {
+      this.ring[(this.start + this.count) % this.size] = idx;
+      this.count++;
+    }
+  }
+
+  /** Point indices oldest to newest (allocates; for tests and inspection). */
+  indices(): Int32Array {
+    const out = new Int32Array(this.count);
+    for (let k = 0; k < this.count; k++) out[k] = this.ring[(this.start + k) % this.size]!;
+    return out;
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * Read-only walks over one tree: the anomaly score of a query point, its
+ * directional attribution (DiVector), the imputation of chosen coordinates, and
+ * rrcf's collusive displacement of a point the tree holds.
+ *
+ * Scoring follows AWS RCF's AnomalyScoreVisitor / AnomalyAttributionVisitor
+ * exactly (random-cut-forest-by-aws, Java core, default functions):
+ *  - descend to the leaf q would reach; at that leaf of depth h,
+ *    score = 1/(h+1) (scoreUnseen), or, when the leaf point equals q,
+ *    score = (1 - leafMass/(2 treeMass)) / (h + log2(leafMass+1)) (damp x scoreSeen)
+ *    and the walk stops;
+ *  - on the way up, at node v of depth i with bounding box B, the probability
+ *    that a random cut of B+q separates q is p = (|B+q| - |B|)/|B+q| (|.| = sum of
+ *    side lengths); score = p/(i+1) + (1-p) score; stop once q is inside B;
+ *  - the tree's score is scaled by log2(treeMass + 1), so a typical point scores
+ *    about 1 whatever the sample size, and the forest averages over trees.
+ * The DiVector splits each p into its per-dimension, per-direction parts
+ * (q above the box: high, below: low), so high + low summed over all
+ * dimensions equals the score exactly (up to rounding). For a duplicate the
+ * direction comes from the sibling boxes ("what if this point were absent"),
+ * renormalised to the duplicate's score, as AWS does.
+ *
+ * All scratch buffers are allocated once per forest; nothing is allocated per call.
+ */
+import { EMPTY, type NodeStore } from './node-store.ts';
+import type { PointStore } from './point-store.ts';
+
+export class TreeVisitors {
+  private readonly nodes: NodeStore;
+  private readonly dims: number;
+  /** log2(k + 1) for k = 0..sampleSize+1 (deterministic table). */
+  private readonly log2p1: Float64Array;
+  private readonly path: Int32Array;
+  private readonly inside: Uint8Array;
+  /** Per-tree DiVector being built (unnormalised). */
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  private readonly shadowMin: Float64Array;
+  private readonly shadowMax: Float64Array;
+  private readonly diffHigh: Float64Array;
+  private readonly diffLow: Float64Array;
+  private readonly missing: Uint8Array;
+  private impLeaf = -1;
+
+  constructor(nodes: NodeStore, log2p1: Float64Array) {
+    this.nodes = nodes;
+    this.dims = nodes.dims;
+    this.log2p1 = log2p1;
+    this.path = new Int32Array(nodes.sampleSize + 1);
+    this.inside = new Uint8Array(this.dims);
+    this.high = new Float64Array(this.dims);
+    this.low = new Float64Array(this.dims);
+    this.shadowMin = new Float64Array(this.dims);
+    this.shadowMax = new Float64Array(this.dims);
+    this.diffHigh = new Float64Array(this.dims);
+    this.diffLow = new Float64Array(this.dims);
+    this.missing = new Uint8Array(this.dims);
+  }
+
+  /** AWS anomaly score of q in tree t (already scaled by log2(treeMass+1)); 0 for an empty tree. */
+  score(t: number, q: Float64Array, points: PointStore): number {
+    const ns = this.nodes;
+    const dims = this.dims;
+    let r = ns.root[t]!;
+    if (r === EMPTY) return 0;
+    const path = this.path;
+    const cutDim = ns.cutDim;
+    const cutValue = ns.cutValue;
+    const left = ns.left;
+    const right = ns.right;
+    let depth = 0;
+    while (r >= 0) {
+      path[depth++] = r;
+      r = q[cutDim[r]!]! <= cutValue[r]! ? left[r]! : right[r]!;
+    }
+    const leaf = ~r;
+    const treeMass = depth > 0 ? ns.mass[path[0]!]! : ns.leafMass[leaf]!;
+    const norm = this.log2p1[treeMass]!;
+    const lm = ns.leafMass[leaf]!;
+    if (points.equals(ns.leafPoint[leaf]!, q)) {
+      return ((1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!)) * norm;
+    }
+    let score = 1 / (depth + 1);
+    const inside = this.inside;
+    inside.fill(0);
+    const bmin = ns.boxMin;
+    const bmax = ns.boxMax;
+    for (let i = depth - 1; i >= 0; i--) {
+      const n = path[i]!;
+      const off = n * dims;
+      let sumNew = 0;
+      let diff = 0;
+      for (let d = 0; d < dims; d++) {
+        const mn = bmin[off + d]!;
+        const mx = bmax[off + d]!;
+        if (inside[d] === 0) {
+          const v = q[d]!;
+          if (v > mx) {
+            diff += v - mx;
+            sumNew += v - mn;
+            continue;
+          }
+          if (v < mn) {
+            diff += mn - v;
+            sumNew += mx - v;
+            continue;
+          }
+          inside[d] = 1;
+        }
+        sumNew += mx - mn;
+      }
+      if (diff <= 0) break;
+      const p = diff / sumNew;
+      score = p / (i + 1) + (1 - p) * score;
+    }
+    return score * norm;
+  }
+
+  /**
+   * Score of q in tree t plus its DiVector, added (scaled by `weight` and by
+   * log2(treeMass+1)) into outHigh/outLow. Returns the scaled score (not
+   * multiplied by weight).
+   */
+  attribution(t: number, q: Float64Array, points: PointStore, weight: number, outHigh: Float64Array, outLow: Float64Array): number {
+    const ns = this.nodes;
+    const dims = this.dims;
+    let r = ns.root[t]!;
+    if (r === EMPTY) return 0;
+    const path = this.path;
+    let depth = 0;
+    while (r >= 0) {
+      path[depth++] = r;
+      r = q[ns.cutDim[r]!]! <= ns.cutValue[r]! ? ns.left[r]! : ns.right[r]!;
+    }
+    const leaf = ~r;
+    const leafRef = r;
+    const treeMass = depth > 0 ? ns.mass[path[0]!]! : ns.leafMass[leaf]!;
+    const norm = this.log2p1[treeMass]!;
+    const lm = ns.leafMass[leaf]!;
+    const pv = points.values;
+    const lbase = ns.leafPoint[leaf]! * dims;
+    const high = this.high;
+    const low = this.low;
+    const inside = this.inside;
+    const dh = this.diffHigh;
+    const dl = this.diffLow;
+    inside.fill(0);
+    const bmin = ns.boxMin;
+    const bmax = ns.boxMax;
+    let score: number;
+    if (points.equals(ns.leafPoint[leaf]!, q)) {
+      // Duplicate: the score is damp x scoreSeen; directions come from the
+      // sibling boxes merged upward (the tree as if this point were absent).
+      score = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
+      const eq = score / (2 * dims);
+      high.fill(eq);
+      low.fill(eq);
+      const smin = this.shadowMin;
+      const smax = this.shadowMax;
+      let child = leafRef;
+      for (let i = depth - 1; i >= 0; i--) {
+        const n = path[i]!;
+        const sib = ns.left[n] === child ? ns.right[n]! : ns.left[n]!;
+        // merge the sibling's box into the shadow box
+        if (sib < 0) {
+          const sb = ns.leafPoint[~sib]! * dims;
+          for (let d = 0; d < dims; d++) {
+            const v = pv[sb + d]!;
+            if (i === depth - 1 || v < smin[d]!) smin[d] = v;
+            if (i === depth - 1 || v > smax[d]!) smax[d] = v;
+          }
+        } else {
+          const so = sib * dims;
+          for (let d = 0; d < dims; d++) {
+            const a = bmin[so + d]!;
+            const b = bmax[so + d]!;
+            if (i === depth - 1 || a < smin[d]!) smin[d] = a;
+            if (i === depth - 1 || b > smax[d]!) smax[d] = b;
+          }
+        }
+        child = n;
+        let sumNew = 0;
+        let diff = 0;
+        for (let d = 0; d < dims; d++) {
+          dh[d] = 0;
+          dl[d] = 0;
+          const mn = smin[d]!;
+          const mx = smax[d]!;
+          const v = q[d]!;
+          if (v > mx) {
+            dh[d] = v - mx;
+            diff += v - mx;
+            sumNew += v - mn;
+          } else if (v < mn) {
+            dl[d] = mn - v;
+            diff += mn - v;
+            sumNew += mx - v;
+          } else sumNew += mx - mn;
+        }
+        if (!(diff > 0) || !(sumNew > 0)) break;
+        const p = diff / sumNew;
+        const ns0 = 1 / (i + 1);
+        for (let d = 0; d < dims; d++) {
+          high[d] = (dh[d]! / sumNew) * ns0 + (1 - p) * high[d]!;
+          low[d] = (dl[d]! / sumNew) * ns0 + (1 - p) * low[d]!;
+        }
+      }
+      // Renormalise so the parts sum to the duplicate's score.
+      let total = 0;
+      for (let d = 0; d < dims; d++) total += high[d]! + low[d]!;
+      const f = total > 0 ? score / total : 0;
+      for (let d = 0; d < dims; d++) {
+        high[d] = high[d]! * f;
+        low[d] = low[d]! * f;
+      }
+    } else {
+      score = 1 / (depth + 1);
+      let sum = 0;
+      for (let d = 0; d < dims; d++) {
+        const a = pv[lbase + d]!;
+        const v = q[d]!;
+        sum += a > v ? a - v : v - a;
+      }
+      for (let d = 0; d < dims; d++) {
+        const a = pv[lbase + d]!;
+        const v = q[d]!;
+        high[d] = v > a ? (score * (v - a)) / sum : 0;
+        low[d] = v < a ? (score * (a - v)) / sum : 0;
+      }
+      for (let i = depth - 1; i >= 0; i--) {
+        const n = path[i]!;
+        const off = n * dims;
+        let sumNew = 0;
+        let diff = 0;
+        for (let d = 0; d < dims; d++) {
+          const mn = bmin[off + d]!;
+          const mx = bmax[off + d]!;
+          dh[d] = 0;
+          dl[d] = 0;
+          if (inside[d] === 0) {
+            const v = q[d]!;
+            if (v > mx) {
+              dh[d] = v - mx;
+              diff += v - mx;
+              sumNew += v - mn;
+              continue;
+            }
+            if (v < mn) {
+              dl[d] = mn - v;
+              diff += mn - v;
+              sumNew += mx - v;
+              continue;
+            }
+            inside[d] = 1;
+          }
+          sumNew += mx - mn;
+        }
+        if (diff <= 0) break;
+        const p = diff / sumNew;
+        const s0 = 1 / (i + 1);
+        score = p * s0 + (1 - p) * score;
+        const keep = 1 - p;
+        for (let d = 0; d < dims; d++) {
+          high[d] = (dh[d]! / sumNew) * s0 + keep * high[d]!;
+          low[d] = (dl[d]! / sumNew) * s0 + keep * low[d]!;
+        }
+      }
+    }
+    const w = weight * norm;
+    for (let d = 0; d < dims; d++) {
+      outHigh[d] = outHigh[d]! + high[d]! * w;
+      outLow[d] = outLow[d]! + low[d]! * w;
+    }
+    return score * norm;
+  }
+
+  /**
+   * AWS ImputeVisitor on tree t: descend by q, but where a node cuts on a
+   * missing coordinate follow both children; each leaf reached fills the missing
+   * coordinates from its point and is ranked by the anomaly score of the filled
+   * point on the way up; the lower rank wins (left on ties). Returns the winning
+   * leaf's point index, or -1 for an empty tree.
+   */
+  imputeLeaf(t: number, q: Float64Array, missing: ArrayLike<number>, points: PointStore): number {
+    const ns = this.nodes;
+    const r = ns.root[t]!;
+    if (r === EMPTY) return -1;
+    const m = this.missing;
+    m.fill(0);
+    for (let k = 0; k < missing.length; k++) m[missing[k]!] = 1;
+    this.impLeaf = -1;
+    this.imputeNode(r, 0, q, points);
+    return ns.leafPoint[this.impLeaf]!;
+  }
+
+  private imputeNode(r: number, depth: number, q: Float64Array, points: PointStore): number {
+    const ns = this.nodes;
+    const dims = this.dims;
+    const m = this.missing;
+    const pv = points.values;
+    if (r < 0) {
+      const leaf = ~r;
+      this.impLeaf = leaf;
+      const base = ns.leafPoint[leaf]! * dims;
+      let equal = true;
+      for (let d = 0; d < dims; d++) {
+        if (m[d] === 0 && pv[base + d] !== q[d]) {
+          equal = false;
+          break;
+        }
+      }
+      if (equal) return depth === 0 ? 0 : 1 / (depth + this.log2p1[ns.leafMass[leaf]!]!);
+      return 1 / (depth + 1);
+    }
+    let rank: number;
+    if (m[ns.cutDim[r]!] === 1) {
+      const rl = this.imputeNode(ns.left[r]!, depth + 1, q, points);
+      const ll = this.impLeaf;
+      const rr = this.imputeNode(ns.right[r]!, depth + 1, q, points);
+      if (rr < rl) rank = rr;
+      else {
+        rank = rl;
+        this.impLeaf = ll;
+      }
+    } else {
+      const child = q[ns.cutDim[r]!]! <= ns.cutValue[r]! ? ns.left[r]! : ns.right[r]!;
+      rank = this.imputeNode(child, depth + 1, q, points);
+    }
+    // Separation probability of the filled point from this node's box.
+    const base = ns.leafPoint[this.impLeaf]! * dims;
+    const off = r * dims;
+    let sumNew = 0;
+    let diff = 0;
+    for (let d = 0; d < dims; d++) {
+      const v = m[d] === 1 ? pv[base + d]! : q[d]!;
+      const mn = ns.boxMin[off + d]!;
+      const mx = ns.boxMax[off + d]!;
+      if (v > mx) {
+        diff += v - mx;
+        sumNew += v - mn;
+      } else if (v < mn) {
+        diff += mn - v;
+        sumNew += mx - v;
+      } else sumNew += mx - mn;
+    }
+    if (diff > 0) {
+      const p = diff / sumNew;
+      rank = p / (depth + 1) + (1 - p) * rank;
+    }
+    return rank;
+  }
+
+  /**
+   * rrcf's collusive displacement of the point at leaf slot `leaf` of its tree:
+   * the largest, over the leaf and its ancestors below the root, of
+   * (mass of the sibling) / (mass of the node).
+   */
+  codisp(leaf: number): number {
+    const ns = this.nodes;
+    let best = 0;
+    let nodeMass = ns.leafMass[leaf]!;
+    let child = ~leaf;
+    let p = ns.leafParent[leaf]!;
+    while (p >= 0) {
+      const sib = ns.left[p] === child ? ns.right[p]! : ns.left[p]!;
+      const sibMass = sib < 0 ? ns.leafMass[~sib]! : ns.mass[sib]!;
+      const c = sibMass / nodeMass;
+      if (c > best) best = c;
+      nodeMass = ns.mass[p]!;
+      child = p;
+      p = ns.parent[p]!;
+    }
+    return best;
+  }
+}

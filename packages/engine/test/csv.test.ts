@@ -1,0 +1,169 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CsvError, CsvParser, parseCsv } from '../src/io/csv-parser.ts';
+import { csvField, csvRow, csvText } from '../src/io/csv-writer.ts';
+import { CsvOutput, readCsvBatches } from '../src/cli/csv-file.ts';
+import { Prng } from '../src/random/prng.ts';
+
+/** Feeds `text` to a parser in pieces cut at the given positions. */
+function parseInPieces(text: string, cuts: number[], header = true): { header?: string[]; rows: string[][]; lines: number[] } {
+  const p = new CsvParser({ header });
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  let prev = 0;
+  for (const c of [...cuts, text.length]) {
+    const got = p.push(text.slice(prev, c));
+    got.forEach((r, k) => {
+      rows.push(r);
+      lines.push(p.lines[k]!);
+    });
+    prev = c;
+  }
+  const last = p.end();
+  last.forEach((r, k) => {
+    rows.push(r);
+    lines.push(p.lines[k]!);
+  });
+  return { ...(p.header ? { header: p.header } : {}), rows, lines };
+}
+
+test('parses quoted fields, escaped quotes, newlines inside quotes, CRLF and a BOM', () => {
+  const text = '\uFEFFid,note,value\r\n1,"hello, world",3\r\n2,"say ""hi""",4\r\n3,"two\nlines",5\r\n4,,6';
+  const { header, rows, lines } = parseCsv(text);
+  assert.deepEqual(header, ['id', 'note', 'value']);
+  assert.deepEqual(rows, [
+    ['1', 'hello, world', '3'],
+    ['2', 'say "hi"', '4'],
+    ['3', 'two\nlines', '5'],
+    ['4', '', '6'],
+  ]);
+  assert.deepEqual(lines, [2, 3, 4, 6]);
+});
+
+test('gives the same rows whatever the chunk boundaries (every cut position)', () => {
+  const text = 'a,b,c\r\n"x,""y""\r\nz",2,3\r\n\r\n4,"",\n5,6,"7"\r\n';
+  const whole = parseInPieces(text, []);
+  assert.deepEqual(whole.rows, [
+    ['x,"y"\r\nz', '2', '3'],
+    ['4', '', ''],
+    ['5', '6', '7'],
+  ]);
+  for (let i = 0; i <= text.length; i++) {
+    for (let j = i; j <= text.length; j += 3) {
+      const got = parseInPieces(text, [i, j]);
+      assert.deepEqual(got.rows, whole.rows, `cuts at ${i},${j}`);
+      assert.deepEqual(got.lines, whole.lines, `lines with cuts at ${i},${j}`);
+      assert.deepEqual(got.header, ['a', 'b', 'c']);
+    }
+  }
+});
+
+test('one character at a time equals all at once on random CSV', () => {
+  const rng = new Prng(7);
+  const alphabet = ['a', 'b', ',', '"', '\n', '\r\n', ' ', '1'];
+  for (let trial = 0; trial < 30; trial++) {
+    const rows: string[][] = [];
+    for (let r = 0; r < 6; r++) {
+      const row: string[] = [];
+      for (let c = 0; c < 3; c++) {
+        let s = '';
+        const len = rng.nextInt(6);
+        for (let k = 0; k < len; k++) s += alphabet[rng.nextInt(alphabet.length)];
+        row.push(s);
+      }
+      if (row.join('') === '') row[0] = 'x'; // an all-empty row would be a blank line
+      rows.push(row);
+    }
+    const text = csvText(['h1', 'h2', 'h3'], rows);
+    const byChar = parseInPieces(text, Array.from({ length: text.length }, (_, i) => i));
+    assert.deepEqual(byChar.rows, rows, `trial ${trial}: ${JSON.stringify(text)}`);
+    assert.deepEqual(parseCsv(text).rows, rows);
+  }
+});
+
+test('blank lines are skipped and a missing final newline is fine', () => {
+  assert.deepEqual(parseCsv('a,b\n\n1,2\n\n\n3,4').rows, [['1', '2'], ['3', '4']]);
+  assert.deepEqual(parseCsv('a,b\n1,\n').rows, [['1', '']]);
+});
+
+test('a ragged row is an error naming its line', () => {
+  assert.throws(() => parseCsv('a,b,c\n1,2,3\n4,5\n'), (e: unknown) => e instanceof CsvError && e.line === 3 && /line 3: row has 2 fields, expected 3/.test(e.message));
+  assert.throws(() => parseCsv('a,b\n"multi\nline",1\n1,2,3\n'), (e: unknown) => e instanceof CsvError && e.line === 4);
+});
+
+test('unterminated quotes and text after a closing quote are errors', () => {
+  assert.throws(() => parseCsv('a,b\n1,"open\n2,3\n'), /line 2: quoted field not closed/);
+  assert.throws(() => parseCsv('a,b\n"x"y,1\n'), /line 2: unexpected character "y" after a closing quote/);
+  assert.throws(() => parseCsv(''), /empty/);
+});
+
+test('a header-less parser takes the first row as the width; other delimiters work', () => {
+  const p = new CsvParser({ header: false, delimiter: ';' });
+  assert.deepEqual(p.push('1;2\n3;4\n'), [['1', '2'], ['3', '4']]);
+  assert.throws(() => p.push('5\n'), /expected 2 \(as the first row\)/);
+});
+
+test('writer quotes only when needed and round-trips through the parser', () => {
+  assert.equal(csvField('plain'), 'plain');
+  assert.equal(csvField('a,b'), '"a,b"');
+  assert.equal(csvField('say "x"'), '"say ""x"""');
+  assert.equal(csvField('line\nbreak'), '"line\nbreak"');
+  assert.equal(csvField(' padded'), '" padded"');
+  assert.equal(csvField(null), '');
+  assert.equal(csvField(NaN), '');
+  assert.equal(csvField(0.1 + 0.2), '0.30000000000000004');
+  assert.equal(csvRow(['a', 1, undefined]), 'a,1,\n');
+  const rows = [['x,y', '"q"', 'multi\r\nline'], ['', ' s ', '3']];
+  assert.deepEqual(parseCsv(csvText(['a', 'b', 'c'], rows)).rows, rows);
+});
+
+test('file reader yields batches with row offsets, lines and byte progress; writer streams to a file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cx-csv-'));
+  try {
+    const path = join(dir, 'in.csv');
+    let text = 't,v\n';
+    for (let i = 0; i < 1000; i++) text += `${i},"${i % 7 === 0 ? 'multi\nline' : i}"\n`;
+    writeFileSync(path, text);
+    const seen: string[][] = [];
+    const offsets: number[] = [];
+    let lastBytes = 0;
+    for await (const b of readCsvBatches(path, { batchRows: 300, chunkBytes: 64 })) {
+      offsets.push(b.rowOffset);
+      assert.equal(b.rows.length, b.lines.length);
+      assert.ok(b.bytesRead >= lastBytes && b.bytesRead <= b.totalBytes);
+      lastBytes = b.bytesRead;
+      seen.push(...b.rows);
+    }
+    assert.deepEqual(offsets, [0, 300, 600, 900]);
+    assert.equal(lastBytes, Buffer.byteLength(text));
+    assert.equal(seen.length, 1000);
+    assert.deepEqual(seen[7], ['7', 'multi\nline']);
+
+    const out = join(dir, 'out.csv');
+    const w = CsvOutput.open(out);
+    await w.writeRow(['t', 'v']);
+    for (const r of seen) await w.writeRow(r);
+    await w.close();
+    const back = parseCsv(readFileSync(out, 'utf8'));
+    assert.deepEqual(back.header, ['t', 'v']);
+    assert.deepEqual(back.rows, seen);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('parser speed: at least 300k simple rows/s', () => {
+  const row = '2026-01-05T08:15:00Z,billing,42,331.5,0.071,4.25,11\n';
+  const text = 'timestamp,queue,volume,aht_avg,transfer_rate,csat_avg,csat_responses\n' + row.repeat(200_000);
+  const p = new CsvParser();
+  const t0 = performance.now();
+  let n = 0;
+  for (let i = 0; i < text.length; i += 1 << 16) n += p.push(text.slice(i, i + (1 << 16))).length;
+  n += p.end().length;
+  const rate = n / ((performance.now() - t0) / 1000);
+  assert.equal(n, 200_000);
+  assert.ok(rate > 300_000, `parsed ${Math.round(rate)} rows/s`);
+});

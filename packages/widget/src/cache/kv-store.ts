@@ -1,0 +1,122 @@
+/**
+ * A small key-value store on IndexedDB (idb-keyval) that degrades to memory.
+ *
+ * When IndexedDB is missing (some private modes, sandboxed iframes), blocked (an
+ * open that never completes), or refuses a write (QuotaExceededError), the store
+ * keeps working from an in-memory Map for the rest of the session and reports one
+ * warning (code 'cache-unavailable'), not one per call.
+ */
+import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
+
+export type WarningSink = (message: string, code: string) => void;
+
+export interface KvStoreOptions {
+  readonly dbName?: string;
+  readonly storeName?: string;
+  readonly onWarning?: WarningSink | null;
+  /** An idb-keyval store to use instead of opening one (tests wrap the real one). */
+  readonly useStore?: UseStore;
+  /** Milliseconds an IndexedDB operation may take before the store gives up on it. Default 5000. */
+  readonly timeoutMs?: number;
+  /** Start in memory (e.g. the host disabled persistence). */
+  readonly memoryOnly?: boolean;
+}
+
+export class KvStore {
+  private idb: UseStore | null = null;
+  private readonly memory = new Map<string, unknown>();
+  private warned = false;
+  private readonly timeoutMs: number;
+  private readonly onWarning: WarningSink | null;
+
+  constructor(options: KvStoreOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.onWarning = options.onWarning ?? null;
+    if (options.memoryOnly) return;
+    if (options.useStore) {
+      this.idb = options.useStore;
+      return;
+    }
+    try {
+      if (typeof indexedDB === 'undefined') throw new Error('indexedDB is not defined in this context');
+      this.idb = createStore(options.dbName ?? 'cx-anomaly', options.storeName ?? 'kv');
+    } catch (e) {
+      this.degrade(e);
+    }
+  }
+
+  /** True while IndexedDB is in use (false after a degrade to memory). */
+  get persistent(): boolean {
+    return this.idb !== null;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    if (this.idb) {
+      try {
+        return await this.withTimeout(get<T>(key, this.idb), `reading "${key}"`);
+      } catch (e) {
+        this.degrade(e);
+      }
+    }
+    return this.memory.get(key) as T | undefined;
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    if (this.idb) {
+      try {
+        await this.withTimeout(set(key, value, this.idb), `writing "${key}"`);
+        return;
+      } catch (e) {
+        this.degrade(e);
+      }
+    }
+    this.memory.set(key, value);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.memory.delete(key);
+    if (this.idb) {
+      try {
+        await this.withTimeout(del(key, this.idb), `deleting "${key}"`);
+      } catch (e) {
+        this.degrade(e);
+      }
+    }
+  }
+
+  async keys(): Promise<string[]> {
+    if (this.idb) {
+      try {
+        return (await this.withTimeout(keys<IDBValidKey>(this.idb), 'listing keys')).map(String);
+      } catch (e) {
+        this.degrade(e);
+      }
+    }
+    return [...this.memory.keys()];
+  }
+
+  private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`IndexedDB did not answer within ${this.timeoutMs} ms ${what} (blocked?)`)), this.timeoutMs);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private degrade(e: unknown): void {
+    this.idb = null;
+    if (this.warned) return;
+    this.warned = true;
+    const err = e as { name?: string; message?: string };
+    const why = err?.name === 'QuotaExceededError' ? 'the storage quota is exceeded' : `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+    this.onWarning?.(`IndexedDB is unavailable (${why}); models and feedback are kept in memory for this session only`, 'cache-unavailable');
+  }
+}

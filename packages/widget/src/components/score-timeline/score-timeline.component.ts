@@ -1,0 +1,770 @@
+import { LitElement, html, svg, nothing, type PropertyValues } from 'lit';
+import { property, state, query } from 'lit/decorators.js';
+import { scaleLinear, scaleTime, type ScaleLinear, type ScaleTime } from 'd3-scale';
+import { axisBottom, axisLeft } from 'd3-axis';
+import { select } from 'd3-selection';
+import { zoom, zoomIdentity, type ZoomBehavior, type D3ZoomEvent, type ZoomTransform } from 'd3-zoom';
+import { brushX, type BrushBehavior, type D3BrushEvent } from 'd3-brush';
+import { base } from '../../internal/theme.ts';
+import { cssVar } from '../../internal/theme.ts';
+import { createColumns, lowerBound, minMaxColumns, type ColumnBuffers } from '../../internal/downsample.ts';
+import type { Entry, SeriesView } from '../../internal/store.ts';
+import { SEVERITIES, SEVERITY_LABEL, SEVERITY_VAR, markerPath, traceMarker } from '../../internal/severity.ts';
+import { formatScore, formatX } from '../../internal/format.ts';
+import styles from './score-timeline.styles.ts';
+
+const MARGIN = { top: 10, right: 10, bottom: 22, left: 44 };
+
+/** -log10(1 - score): orders of magnitude of rarity. */
+export function rarity(score: number): number {
+  return -Math.log10(Math.max(1e-9, 1 - Math.min(1, Math.max(0, score))));
+}
+
+/** What the root passes about the state of each anomaly (feedback and suppression). */
+export type MarkState = 'open' | 'confirmed' | 'dismissed' | 'suppressed';
+
+export interface TimelineCursorDetail {
+  /** x of the point under the pointer or keyboard cursor, null when it leaves. */
+  readonly x: number | null;
+  readonly seq: number | null;
+}
+export interface TimelineSelectDetail {
+  readonly seq: number;
+}
+export interface TimelineZoomDetail {
+  /** Visible x range, or null when the whole domain is shown. */
+  readonly visible: readonly [number, number] | null;
+}
+
+type XScale = ScaleLinear<number, number> | ScaleTime<number, number>;
+
+/**
+ * @summary Ensemble score over time on a canvas, with the threshold, anomaly markers by severity
+ * (shape and text), zoom/pan on the plot and a brush on the overview strip. One tab stop:
+ * arrow keys move a visible cursor, Enter opens the point, Escape closes it.
+ *
+ * @event cx-timeline-cursor - The cursor (pointer or keyboard) moved: `{ x, seq }`.
+ * @event cx-timeline-select - A point was chosen (click or Enter): `{ seq }`.
+ * @event cx-timeline-close - Escape was pressed on the chart.
+ * @event cx-timeline-zoom - The visible range changed: `{ visible }`.
+ *
+ * @csspart chart - The focusable plot area.
+ * @csspart overview - The overview strip with the brush.
+ * @csspart legend - The severity legend.
+ *
+ * @cssproperty --cx-timeline-height - Height of the plot. Default 180px.
+ */
+export class CxScoreTimeline extends LitElement {
+  static override styles = [base, styles];
+
+  /** Points to draw (ascending x). */
+  @property({ attribute: false }) accessor view: SeriesView | null = null;
+  /** The store's entries, which `view.entry` indexes. */
+  @property({ attribute: false }) accessor entries: readonly Entry[] = [];
+  /** Feedback/suppression state of an anomaly by seq (absent: open). */
+  @property({ attribute: false }) accessor marks: ReadonlyMap<number, MarkState> = new Map();
+  /** Whole x domain (time range chosen in the controls); defaults to the data's extent. */
+  @property({ attribute: false }) accessor domain: readonly [number, number] | null = null;
+  /** Score threshold drawn as a dashed line. */
+  @property({ type: Number }) accessor threshold = 0.99;
+  @property({ type: Boolean, attribute: 'has-time' }) accessor hasTime = true;
+  @property() accessor locale: string | undefined = undefined;
+  /** Selected entry (why panel open). */
+  @property({ attribute: false }) accessor selectedSeq: number | null = null;
+  /** Crosshair x shared with the other charts. */
+  @property({ attribute: false }) accessor hoverX: number | null = null;
+  /** Accessible name of the chart. */
+  @property() accessor label = 'Anomaly score timeline';
+
+  /** Keyboard cursor: index into `view`. */
+  @state() private accessor cursor: number | null = null;
+  @state() private accessor tooltip: { left: number; text: string } | null = null;
+  @state() private accessor announce = '';
+  @state() private accessor size = { width: 0, height: 0, overview: 0 };
+
+  @query('.chart') private accessor chartEl!: HTMLDivElement;
+  @query('canvas.plot') private accessor canvas!: HTMLCanvasElement;
+  @query('canvas.mini') private accessor miniCanvas!: HTMLCanvasElement;
+  @query('svg.brush') private accessor brushSvg!: SVGSVGElement;
+  @query('g.x-axis') private accessor xAxisG!: SVGGElement;
+  @query('g.y-axis') private accessor yAxisG!: SVGGElement;
+
+  /** Visible x range in data units; null = the whole domain. */
+  private visible: [number, number] | null = null;
+  private columns: ColumnBuffers | null = null;
+  private miniColumns: ColumnBuffers | null = null;
+  private zoomBehavior: ZoomBehavior<HTMLDivElement, unknown> | null = null;
+  private brush: BrushBehavior<unknown> | null = null;
+  private syncing = false;
+  private resizeObserver: ResizeObserver | null = null;
+  private frame = 0;
+  /** Milliseconds the last plot draw took (read by tests and the perf story). */
+  lastDrawMillis = 0;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.resizeObserver = new ResizeObserver(() => this.measure());
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.resizeObserver?.disconnect();
+    cancelAnimationFrame(this.frame);
+  }
+
+  protected override firstUpdated(): void {
+    this.resizeObserver!.observe(this.chartEl);
+    this.measure();
+    this.setupZoom();
+    this.setupBrush();
+  }
+
+  private measure(): void {
+    const r = this.chartEl.getBoundingClientRect();
+    const o = this.brushSvg.getBoundingClientRect();
+    const width = Math.round(r.width);
+    const height = Math.round(r.height);
+    if (width !== this.size.width || height !== this.size.height || Math.round(o.width) !== this.size.overview) {
+      this.size = { width, height, overview: Math.round(o.width) };
+    }
+  }
+
+  /** Full x domain: the `domain` property, else the data's extent. */
+  get fullDomain(): [number, number] {
+    if (this.domain) return [this.domain[0], this.domain[1]];
+    const v = this.view;
+    if (!v || v.length === 0) return [0, 1];
+    const a = v.x[0]!;
+    const b = v.x[v.length - 1]!;
+    return a === b ? [a - 1, b + 1] : [a, b];
+  }
+
+  private get plotWidth(): number {
+    return Math.max(1, this.size.width - MARGIN.left - MARGIN.right);
+  }
+  private get plotHeight(): number {
+    return Math.max(1, this.size.height - MARGIN.top - MARGIN.bottom);
+  }
+
+  /** Scale of the visible range onto the plot area. */
+  xScale(): XScale {
+    const [a, b] = this.visible ?? this.fullDomain;
+    const s = this.hasTime ? scaleTime() : scaleLinear();
+    return (s as ScaleLinear<number, number>).domain([a, b]).range([MARGIN.left, MARGIN.left + this.plotWidth]);
+  }
+  /**
+   * Scores are calibrated tail probabilities, so a linear axis crams every anomaly into the
+   * top pixel row. The axis shows rarity, -log10(1 - score): 0.9 -> 1, 0.99 -> 2, 0.999 -> 3,
+   * which keeps the threshold and the anomalies apart from the noise.
+   */
+  private yLinear(): ScaleLinear<number, number> {
+    const top = Math.max(3, rarity(this.threshold) * 1.5);
+    return scaleLinear().domain([0, top]).range([MARGIN.top + this.plotHeight, MARGIN.top]).clamp(true);
+  }
+  private yScale(): (score: number) => number {
+    const lin = this.yLinear();
+    return (s: number) => lin(rarity(s));
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('view') || changed.has('domain')) this.keepVisibleInDomain();
+    if (changed.has('view') && this.cursor !== null && this.view && this.cursor >= this.view.length) this.cursor = null;
+    this.scheduleDraw();
+  }
+
+  private scheduleDraw(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = requestAnimationFrame(() => this.draw());
+  }
+
+  /** Draws now (tests call it to time a draw). */
+  draw(): void {
+    if (!this.canvas || this.size.width === 0) return;
+    const t0 = performance.now();
+    this.drawPlot();
+    this.drawAxes();
+    this.lastDrawMillis = performance.now() - t0;
+    this.drawOverview();
+    this.syncBrush();
+  }
+
+  private prepareCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D {
+    const dpr = Math.min(window.devicePixelRatio || 1, 2);
+    const w = Math.max(1, Math.round(width * dpr));
+    const h = Math.max(1, Math.round(height * dpr));
+    if (canvas.width !== w) canvas.width = w;
+    if (canvas.height !== h) canvas.height = h;
+    const ctx = canvas.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    return ctx;
+  }
+
+  private drawPlot(): void {
+    const { width, height } = this.size;
+    const ctx = this.prepareCanvas(this.canvas, width, height);
+    const x = this.xScale();
+    const y = this.yScale();
+    const pw = this.plotWidth;
+    // Grid.
+    ctx.strokeStyle = cssVar(this, '--cx-grid', '#e3e8ee');
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (const v of [0.9, 0.99, 0.999, 0.9999]) {
+      if (rarity(v) > this.yLinear().domain()[1]!) break;
+      const yy = Math.round(y(v)) + 0.5;
+      ctx.moveTo(MARGIN.left, yy);
+      ctx.lineTo(MARGIN.left + pw, yy);
+    }
+    ctx.stroke();
+    const view = this.view;
+    if (!view || view.length === 0) return;
+    const [v0, v1] = x.domain().map(Number) as [number, number];
+    // Score series: min/max per pixel column.
+    if (!this.columns || this.columns.width !== Math.ceil(pw)) this.columns = createColumns(pw);
+    const cols = this.columns;
+    minMaxColumns(view.x, view.score, v0, v1, cols, view.length);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(MARGIN.left, MARGIN.top - 6, pw, this.plotHeight + 12);
+    ctx.clip();
+    ctx.strokeStyle = cssVar(this, '--cx-score', '#2f4b7c');
+    ctx.lineWidth = 1.25;
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    let open = false;
+    let gap = 0;
+    const maxGap = Math.max(3, Math.ceil(pw / 120));
+    for (let c = 0; c < cols.width; c++) {
+      const mn = cols.min[c]!;
+      if (mn !== mn) {
+        if (++gap > maxGap) open = false;
+        continue;
+      }
+      gap = 0;
+      const px = MARGIN.left + c + 0.5;
+      if (open) ctx.lineTo(px, y(cols.first[c]!));
+      else ctx.moveTo(px, y(cols.first[c]!));
+      ctx.lineTo(px, y(mn));
+      ctx.lineTo(px, y(cols.max[c]!));
+      ctx.lineTo(px, y(cols.last[c]!));
+      open = true;
+    }
+    ctx.stroke();
+    // Threshold.
+    const ty = Math.round(y(this.threshold)) + 0.5;
+    ctx.strokeStyle = cssVar(this, '--cx-threshold', '#a34700');
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1.25;
+    ctx.beginPath();
+    ctx.moveTo(MARGIN.left, ty);
+    ctx.lineTo(MARGIN.left + pw, ty);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    // Anomaly markers, least severe first so the worst sit on top.
+    const colors = new Map(SEVERITIES.map((s) => [s, cssVar(this, SEVERITY_VAR[s], '#c0222b')]));
+    const bg = cssVar(this, '--cx-background', '#ffffff');
+    const a = view.anomalies;
+    const lo = lowerBound(a, 0); // all
+    const visibleIdx: number[] = [];
+    for (let k = lo; k < a.length; k++) {
+      const i = a[k]!;
+      const xv = view.x[i]!;
+      if (xv >= v0 && xv <= v1) visibleIdx.push(i);
+    }
+    const r = visibleIdx.length > 400 ? 3 : 4.5;
+    for (const sev of ['warning', 'minor', 'major', 'critical'] as const) {
+      for (const i of visibleIdx) {
+        const e = this.entries[view.entry[i]!];
+        if (!e || e.severity !== sev) continue;
+        const mark = this.marks.get(e.seq) ?? 'open';
+        const px = x(view.x[i]!);
+        const py = y(view.score[i]!);
+        ctx.beginPath();
+        traceMarker(ctx, sev, px, py, r);
+        const color = colors.get(sev)!;
+        if (mark === 'dismissed' || mark === 'suppressed') {
+          // Hollow: still visible, visibly set aside.
+          ctx.fillStyle = bg;
+          ctx.fill();
+          ctx.strokeStyle = color;
+          ctx.lineWidth = 1.5;
+          ctx.stroke();
+        } else {
+          ctx.fillStyle = color;
+          ctx.fill();
+          ctx.strokeStyle = bg;
+          ctx.lineWidth = 1;
+          ctx.stroke();
+        }
+      }
+    }
+    ctx.restore();
+  }
+
+  private drawAxes(): void {
+    const x = this.xScale();
+    const y = this.yLinear();
+    const ticks = Math.max(2, Math.floor(this.plotWidth / 90));
+    const ax = axisBottom(x as ScaleLinear<number, number>).ticks(ticks).tickSizeOuter(0);
+    if (!this.hasTime) ax.tickFormat((d) => formatX(Number(d), false, this.locale));
+    select(this.xAxisG).attr('transform', `translate(0,${MARGIN.top + this.plotHeight})`).call(ax);
+    select(this.yAxisG)
+      .attr('transform', `translate(${MARGIN.left},0)`)
+      .call(
+        axisLeft(y)
+          .tickValues([0, 1, 2, 3, 4, 5, 6].filter((v) => v <= y.domain()[1]!))
+          .tickSize(3)
+          .tickSizeOuter(0)
+          .tickFormat((d) => (Number(d) === 0 ? '0' : (1 - 10 ** -Number(d)).toFixed(Number(d)))),
+      );
+  }
+
+  private drawOverview(): void {
+    const w = this.size.overview;
+    if (!this.miniCanvas || w === 0) return;
+    const h = 34;
+    const ctx = this.prepareCanvas(this.miniCanvas, w, h);
+    const view = this.view;
+    ctx.strokeStyle = cssVar(this, '--cx-border', '#ccd3db');
+    ctx.strokeRect(0.5, 0.5, w - 1, h - 1);
+    if (!view || view.length === 0) return;
+    const [d0, d1] = this.fullDomain;
+    if (!this.miniColumns || this.miniColumns.width !== w) this.miniColumns = createColumns(w);
+    const cols = this.miniColumns;
+    minMaxColumns(view.x, view.score, d0, d1, cols, view.length);
+    ctx.fillStyle = cssVar(this, '--cx-muted', '#566170');
+    const ytop = this.yLinear().domain()[1]!;
+    for (let c = 0; c < cols.width; c++) {
+      const mx = cols.max[c]!;
+      if (mx !== mx) continue;
+      const top = 3 + (1 - Math.min(1, rarity(mx) / ytop)) * (h - 6);
+      const bottom = 3 + (1 - Math.min(1, rarity(cols.min[c]!) / ytop)) * (h - 6);
+      ctx.fillRect(c, top, 1, Math.max(1, bottom - top));
+    }
+    ctx.fillStyle = cssVar(this, '--cx-critical', '#c0222b');
+    for (let k = 0; k < view.anomalies.length; k++) {
+      const i = view.anomalies[k]!;
+      const px = ((view.x[i]! - d0) / (d1 - d0)) * w;
+      ctx.fillRect(Math.round(px) - 1, 1, 2, 5);
+    }
+  }
+
+  // ---- zoom, pan and brush ---------------------------------------------------------------
+
+  private setupZoom(): void {
+    const zb = zoom<HTMLDivElement, unknown>()
+      .scaleExtent([1, 2000])
+      // Wheel zooms only when the chart has focus (or with Ctrl/Cmd), so scrolling the page
+      // past a widget in a sidebar does not zoom it.
+      .filter((event: Event) => {
+        if (event.type === 'wheel') {
+          const we = event as WheelEvent;
+          return we.ctrlKey || we.metaKey || this.shadowRoot!.activeElement === this.chartEl;
+        }
+        return !(event as MouseEvent).button;
+      })
+      .on('zoom', (event: D3ZoomEvent<HTMLDivElement, unknown>) => this.onZoom(event.transform, !!event.sourceEvent));
+    select(this.chartEl).call(zb).on('dblclick.zoom', null);
+    this.zoomBehavior = zb;
+  }
+
+  private onZoom(t: ZoomTransform, user: boolean): void {
+    if (this.syncing) return;
+    const [d0, d1] = this.fullDomain;
+    this.updateExtents();
+    if (t.k <= 1.0001) {
+      this.setVisible(null, user);
+    } else {
+      const base = scaleLinear().domain([d0, d1]).range([MARGIN.left, MARGIN.left + this.plotWidth]);
+      const nd = t.rescaleX(base).domain() as [number, number];
+      this.setVisible([nd[0], nd[1]], user);
+    }
+    this.scheduleDraw();
+  }
+
+  private updateExtents(): void {
+    const w = this.size.width;
+    const h = this.size.height;
+    this.zoomBehavior
+      ?.extent([[MARGIN.left, 0], [MARGIN.left + this.plotWidth, h]])
+      .translateExtent([[MARGIN.left, 0], [MARGIN.left + this.plotWidth, h]]);
+    void w;
+  }
+
+  private setVisible(v: [number, number] | null, emit: boolean): void {
+    const changed = (v === null) !== (this.visible === null) || (v && this.visible && (v[0] !== this.visible[0] || v[1] !== this.visible[1]));
+    this.visible = v;
+    if (changed && emit) {
+      this.dispatchEvent(new CustomEvent<TimelineZoomDetail>('cx-timeline-zoom', { detail: { visible: v }, bubbles: true }));
+    }
+  }
+
+  /** Shows [x0, x1] (clamped to the domain); null shows everything. */
+  zoomTo(range: readonly [number, number] | null, emit = true): void {
+    const [d0, d1] = this.fullDomain;
+    if (range === null || (range[0] <= d0 && range[1] >= d1)) {
+      this.setVisible(null, emit);
+    } else {
+      const a = Math.max(d0, Math.min(range[0], range[1]));
+      const b = Math.min(d1, Math.max(range[0], range[1]));
+      const span = Math.max(b - a, (d1 - d0) / 2000);
+      this.setVisible([a, Math.min(d1, a + span)], emit);
+    }
+    this.syncZoomTransform();
+    this.scheduleDraw();
+  }
+
+  /** Keeps the zoom behaviour's transform equal to `visible` (after data or programmatic changes). */
+  private syncZoomTransform(): void {
+    if (!this.zoomBehavior || !this.chartEl) return;
+    this.updateExtents();
+    const [d0, d1] = this.fullDomain;
+    let t = zoomIdentity;
+    if (this.visible) {
+      const [a, b] = this.visible;
+      const k = (d1 - d0) / Math.max(b - a, 1e-9);
+      const px = ((a - d0) / (d1 - d0)) * this.plotWidth;
+      t = zoomIdentity.translate(MARGIN.left - (MARGIN.left + px) * k, 0).scale(k);
+    }
+    this.syncing = true;
+    select(this.chartEl).call(this.zoomBehavior.transform, t);
+    this.syncing = false;
+  }
+
+  private keepVisibleInDomain(): void {
+    if (!this.visible) return;
+    const [d0, d1] = this.fullDomain;
+    const [a, b] = this.visible;
+    if (b <= d0 || a >= d1) this.visible = null;
+    else this.visible = [Math.max(a, d0), Math.min(b, d1)];
+    this.syncZoomTransform();
+  }
+
+  private setupBrush(): void {
+    const b = brushX<unknown>().on('brush end', (event: D3BrushEvent<unknown>) => {
+      if (!event.sourceEvent || this.syncing) return; // programmatic moves
+      const sel = event.selection as [number, number] | null;
+      const [d0, d1] = this.fullDomain;
+      const w = this.size.overview || 1;
+      if (!sel || sel[1] - sel[0] < 2) {
+        this.zoomTo(null);
+        return;
+      }
+      this.zoomTo([d0 + (sel[0] / w) * (d1 - d0), d0 + (sel[1] / w) * (d1 - d0)]);
+    });
+    this.brush = b;
+    select(this.brushSvg).append('g').attr('class', 'brush-g').call(b);
+  }
+
+  private syncBrush(): void {
+    if (!this.brush || !this.brushSvg) return;
+    const w = this.size.overview;
+    this.brush.extent([[0, 0], [Math.max(1, w), 34]]);
+    const g = select(this.brushSvg).select<SVGGElement>('g.brush-g');
+    g.call(this.brush);
+    const [d0, d1] = this.fullDomain;
+    this.syncing = true;
+    if (this.visible) {
+      const a = ((this.visible[0] - d0) / (d1 - d0)) * w;
+      const bb = ((this.visible[1] - d0) / (d1 - d0)) * w;
+      g.call(this.brush.move, [a, bb]);
+    } else {
+      g.call(this.brush.move, null);
+    }
+    this.syncing = false;
+  }
+
+  // ---- pointer and keyboard ------------------------------------------------------------------
+
+  /** Index (in the view) of the point nearest to pixel (px, py). */
+  private nearest(px: number, py?: number): number | null {
+    const view = this.view;
+    if (!view || view.length === 0) return null;
+    const xv = this.xScale().invert(px).valueOf();
+    let i = lowerBound(view.x, xv, 0, view.length);
+    if (i >= view.length) i = view.length - 1;
+    if (i > 0 && Math.abs(view.x[i - 1]! - xv) < Math.abs(view.x[i]! - xv)) i--;
+    if (py === undefined) return i;
+    // Several segments share an x: take the one nearest in y.
+    const y = this.yScale();
+    const x0 = view.x[i]!;
+    let best = i;
+    let bestD = Infinity;
+    for (let j = lowerBound(view.x, x0, 0, view.length); j < view.length && view.x[j] === x0; j++) {
+      const d = Math.abs(y(view.score[j]!) - py);
+      if (d < bestD) {
+        bestD = d;
+        best = j;
+      }
+    }
+    return best;
+  }
+
+  private entryAt(i: number): Entry | undefined {
+    return this.view ? this.entries[this.view.entry[i]!] : undefined;
+  }
+
+  private describe(i: number): string {
+    const e = this.entryAt(i);
+    if (!e) return '';
+    const parts = [formatX(e.x, this.hasTime, this.locale)];
+    if (e.segment) parts.push(e.segment);
+    parts.push(`score ${formatScore(e.result.score, this.locale)}`);
+    if (e.result.isAnomaly) {
+      const mark = this.marks.get(e.seq);
+      parts.push(`${SEVERITY_LABEL[e.severity]} anomaly, grade ${Math.round(e.result.grade)}${mark && mark !== 'open' ? ` (${mark})` : ''}`);
+    }
+    return parts.join(', ');
+  }
+
+  private onPointerMove(ev: PointerEvent): void {
+    const rect = this.chartEl.getBoundingClientRect();
+    const px = ev.clientX - rect.left;
+    const py = ev.clientY - rect.top;
+    if (px < MARGIN.left || px > MARGIN.left + this.plotWidth) return this.onPointerLeave();
+    const i = this.nearest(px, py);
+    if (i === null) return;
+    const e = this.entryAt(i)!;
+    const left = Math.min(Math.max(px + 10, 0), Math.max(0, this.size.width - 250));
+    this.tooltip = { left, text: this.describe(i) };
+    this.emitCursor(e);
+  }
+
+  private onPointerLeave(): void {
+    this.tooltip = null;
+    this.dispatchEvent(new CustomEvent<TimelineCursorDetail>('cx-timeline-cursor', { detail: { x: null, seq: null }, bubbles: true }));
+  }
+
+  private onClick(ev: MouseEvent): void {
+    const rect = this.chartEl.getBoundingClientRect();
+    const px = ev.clientX - rect.left;
+    const py = ev.clientY - rect.top;
+    const i = this.nearestAnomaly(px, py, 10) ?? this.nearest(px, py);
+    if (i === null) return;
+    this.cursor = i;
+    this.select(i);
+  }
+
+  private nearestAnomaly(px: number, py: number, within: number): number | null {
+    const view = this.view;
+    if (!view) return null;
+    const x = this.xScale();
+    const y = this.yScale();
+    let best: number | null = null;
+    let bestD = within * within;
+    for (let k = 0; k < view.anomalies.length; k++) {
+      const i = view.anomalies[k]!;
+      const dx = x(view.x[i]!) - px;
+      if (dx < -within || dx > within) continue;
+      const dy = y(view.score[i]!) - py;
+      const d = dx * dx + dy * dy;
+      if (d <= bestD) {
+        bestD = d;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private select(i: number): void {
+    const e = this.entryAt(i);
+    if (!e) return;
+    this.dispatchEvent(new CustomEvent<TimelineSelectDetail>('cx-timeline-select', { detail: { seq: e.seq }, bubbles: true }));
+  }
+
+  private emitCursor(e: Entry): void {
+    this.dispatchEvent(new CustomEvent<TimelineCursorDetail>('cx-timeline-cursor', { detail: { x: e.x, seq: e.seq }, bubbles: true }));
+  }
+
+  private onFocus(): void {
+    const view = this.view;
+    if (this.cursor !== null || !view || view.length === 0) return;
+    // Start on the latest anomaly (what the lead most likely wants), else the latest point.
+    this.moveCursor(view.anomalies.length > 0 ? view.anomalies[view.anomalies.length - 1]! : view.length - 1);
+  }
+
+  private moveCursor(i: number): void {
+    const view = this.view;
+    if (!view || view.length === 0) return;
+    const c = Math.max(0, Math.min(view.length - 1, i));
+    this.cursor = c;
+    const xv = view.x[c]!;
+    // Keep the cursor in the visible window: pan (keeping the zoom level) when it leaves.
+    if (this.visible && (xv < this.visible[0] || xv > this.visible[1])) {
+      const span = this.visible[1] - this.visible[0];
+      this.zoomTo([xv - span / 2, xv + span / 2]);
+    }
+    this.announce = this.describe(c);
+    const e = this.entryAt(c);
+    if (e) this.emitCursor(e);
+  }
+
+  private onKeyDown(ev: KeyboardEvent): void {
+    const view = this.view;
+    if (!view || view.length === 0) return;
+    const c = this.cursor ?? view.length - 1;
+    let handled = true;
+    switch (ev.key) {
+      case 'ArrowRight':
+        if (ev.shiftKey) this.jumpAnomaly(c, 1);
+        else this.moveCursor(c + 1);
+        break;
+      case 'ArrowLeft':
+        if (ev.shiftKey) this.jumpAnomaly(c, -1);
+        else this.moveCursor(c - 1);
+        break;
+      case 'PageDown':
+        this.jumpAnomaly(c, 1);
+        break;
+      case 'PageUp':
+        this.jumpAnomaly(c, -1);
+        break;
+      case 'Home':
+        this.moveCursor(0);
+        break;
+      case 'End':
+        this.moveCursor(view.length - 1);
+        break;
+      case '+':
+      case '=':
+      case 'ArrowUp':
+        this.zoomAround(c, 0.5);
+        break;
+      case '-':
+      case 'ArrowDown':
+        this.zoomAround(c, 2);
+        break;
+      case '0':
+        this.zoomTo(null);
+        break;
+      case 'Enter':
+      case ' ':
+        if (this.cursor === null) this.moveCursor(c);
+        this.select(this.cursor ?? c);
+        break;
+      case 'Escape':
+        this.dispatchEvent(new CustomEvent('cx-timeline-close', { bubbles: true }));
+        break;
+      default:
+        handled = false;
+    }
+    if (handled) {
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  }
+
+  private jumpAnomaly(from: number, dir: 1 | -1): void {
+    const a = this.view!.anomalies;
+    if (a.length === 0) {
+      this.announce = 'No anomalies in this view';
+      return;
+    }
+    let k = lowerBound(a, from);
+    if (dir > 0) k = a[k] === from ? k + 1 : k;
+    else k = k - 1;
+    if (k < 0 || k >= a.length) {
+      this.announce = dir > 0 ? 'No later anomaly' : 'No earlier anomaly';
+      return;
+    }
+    this.moveCursor(a[k]!);
+  }
+
+  private zoomAround(i: number, factor: number): void {
+    const xv = this.view!.x[i]!;
+    const [a, b] = this.visible ?? this.fullDomain;
+    const span = (b - a) * factor;
+    this.zoomTo([xv - span / 2, xv + span / 2]);
+    this.announce = this.visible ? 'Zoomed' : 'Showing the whole range';
+  }
+
+  // ---- render ---------------------------------------------------------------------------
+
+  private renderOverlay() {
+    const view = this.view;
+    if (!view || view.length === 0 || this.size.width === 0) return nothing;
+    const x = this.xScale();
+    const y = this.yScale();
+    const [v0, v1] = x.domain().map(Number) as [number, number];
+    const inView = (xv: number) => xv >= v0 && xv <= v1;
+    const parts = [];
+    if (this.hoverX !== null && inView(this.hoverX)) {
+      const hx = x(this.hoverX);
+      parts.push(svg`<line class="hover-line" x1=${hx} x2=${hx} y1=${MARGIN.top} y2=${MARGIN.top + this.plotHeight}></line>`);
+    }
+    if (this.cursor !== null && this.cursor < view.length && inView(view.x[this.cursor]!)) {
+      const cx = x(view.x[this.cursor]!);
+      const cy = y(view.score[this.cursor]!);
+      parts.push(svg`<line class="cursor-line" x1=${cx} x2=${cx} y1=${MARGIN.top} y2=${MARGIN.top + this.plotHeight}></line>
+        <circle class="cursor-dot" cx=${cx} cy=${cy} r="7"></circle>`);
+    }
+    if (this.selectedSeq !== null) {
+      // The selected point may sit anywhere in the view: find it by its entry.
+      for (let i = 0; i < view.length; i++) {
+        const e = this.entries[view.entry[i]!];
+        if (e && e.seq === this.selectedSeq) {
+          if (inView(view.x[i]!)) {
+            parts.push(svg`<circle class="selected-ring" cx=${x(view.x[i]!)} cy=${y(view.score[i]!)} r="9"></circle>`);
+          }
+          break;
+        }
+      }
+    }
+    const ty = y(this.threshold);
+    parts.push(svg`<text class="threshold-label" x=${MARGIN.left + this.plotWidth - 2} y=${ty - 4} text-anchor="end">threshold</text>`);
+    return parts;
+  }
+
+  override render() {
+    const empty = !this.view || this.view.length === 0;
+    return html`
+      <div
+        class="chart"
+        part="chart"
+        tabindex="0"
+        role="application"
+        aria-roledescription="chart"
+        aria-label=${this.label}
+        aria-describedby="help"
+        @keydown=${this.onKeyDown}
+        @focus=${this.onFocus}
+        @pointermove=${this.onPointerMove}
+        @pointerleave=${this.onPointerLeave}
+        @click=${this.onClick}
+      >
+        <canvas class="plot" aria-hidden="true"></canvas>
+        <svg aria-hidden="true">
+          <g class="axis x-axis"></g>
+          <g class="axis y-axis"></g>
+          ${this.renderOverlay()}
+        </svg>
+        ${this.tooltip ? html`<div class="tooltip" style="left:${this.tooltip.left}px">${this.tooltip.text}</div>` : nothing}
+        ${empty ? html`<div class="empty">No scored points in this range</div>` : nothing}
+      </div>
+      <div class="overview" part="overview">
+        <canvas class="mini" aria-hidden="true"></canvas>
+        <svg class="brush" role="img" aria-label="Overview: drag to choose the range shown above"></svg>
+      </div>
+      <div class="legend" part="legend">
+        ${SEVERITIES.map(
+          (s) => html`<span class="key"><svg viewBox="0 0 12 12" aria-hidden="true"><path d=${markerPath(s, 6, 6, 4)} fill="var(${SEVERITY_VAR[s]})"></path></svg>${SEVERITY_LABEL[s]}</span>`,
+        )}
+        <span class="key"><svg viewBox="0 0 12 12" aria-hidden="true"><line x1="0" x2="12" y1="6" y2="6" stroke="var(--cx-threshold)" stroke-dasharray="3 2" stroke-width="1.5"></line></svg>Threshold</span>
+        <span class="hint">←/→ move · Shift+→ next anomaly · Enter details · +/− zoom</span>
+      </div>
+      <div id="help" class="visually-hidden">
+        Left and right arrows move between points; Shift with an arrow, or Page Up and Page Down, jump between anomalies;
+        Home and End go to the first and last point; plus and minus zoom, 0 resets; Enter opens the details of the point,
+        Escape closes them.
+      </div>
+      <div class="visually-hidden" aria-live="polite" aria-atomic="true">${this.announce}</div>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cx-score-timeline': CxScoreTimeline;
+  }
+}

@@ -1,0 +1,36 @@
+import { css } from 'lit';
+
+export default css`
+  :host { display: block; }
+  section {
+    border: 1px solid var(--cx-border); border-radius: var(--cx-radius, 8px);
+    background: var(--cx-surface); padding: 12px; display: grid; gap: 10px;
+  }
+  header { display: flex; align-items: flex-start; gap: 8px; }
+  h3 { margin: 0; font-size: 15px; line-height: 1.3; flex: 1; }
+  .close { padding: 2px 8px; }
+  .badge {
+    display: inline-flex; align-items: center; gap: 4px; font-weight: 600;
+    border: 1px solid currentColor; border-radius: 999px; padding: 1px 8px; font-size: 12px;
+  }
+  .meta { display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; color: var(--cx-muted); }
+  .meta strong { color: var(--cx-text); font-weight: 600; }
+  .summary { margin: 0; font-size: 14px; line-height: 1.4; }
+  ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
+  li { display: grid; gap: 3px; }
+  .row { display: flex; justify-content: space-between; gap: 8px; font-size: 13px; }
+  .row .label { font-weight: 600; }
+  .row .dir { color: var(--cx-muted); white-space: nowrap; }
+  .bars { display: grid; grid-template-columns: 1fr 1fr; height: 10px; }
+  .bar-low { justify-self: end; background: var(--cx-expected); border-radius: 3px 0 0 3px; height: 100%; }
+  .bar-high { justify-self: start; background: var(--cx-critical); border-radius: 0 3px 3px 0; height: 100%; }
+  .axis { grid-column: 1 / -1; }
+  .track { position: relative; background: var(--cx-grid); border-radius: 3px; }
+  .detail { font-size: 12px; color: var(--cx-muted); }
+  .actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+  .primary { background: var(--cx-accent); color: var(--cx-accent-text); border-color: var(--cx-accent); }
+  .done { font-size: 13px; color: var(--cx-ok); font-weight: 600; }
+  .done.dismissed { color: var(--cx-muted); }
+  .exports { display: flex; gap: 6px; align-items: center; font-size: 12px; color: var(--cx-muted); flex-wrap: wrap; }
+  .exports button { padding: 2px 8px; min-height: 24px; font-size: 12px; }
+`;
