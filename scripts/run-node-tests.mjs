@@ -1,4 +1,4 @@
-// Runs every Node test file (packages/*/test/**/*.test.ts) with node's own test runner.
+// Runs every Node test file (packages/*/test/**/*.test.ts, except *.browser.test.ts, which web-test-runner runs) with node's own test runner.
 // Node 20's `--test` does not expand globs, so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) walk(full);
-    else if (name.endsWith('.test.ts')) files.push(full);
+    else if (name.endsWith('.test.ts') && !name.endsWith('.browser.test.ts')) files.push(full);
   }
 }
 for (const pkg of readdirSync(join(root, 'packages'))) {

@@ -69,7 +69,7 @@ export const DEFAULTS: ServerConfig = {
   store: './data/cx.sqlite',
   replay: true,
   replaySpeed: 900,
-  generateDays: 28,
+  generateDays: 14,
   seed: 7,
   fields: 'aht_avg:high,csat_avg:low,transfer_rate:high,volume',
   timeField: 'timestamp',

@@ -10,5 +10,6 @@ export {
   parseTime,
   formatTime,
   parseFieldSpec,
+  formatFieldSpec,
 } from '@cx-anomaly/engine';
 export type { CxRecord, DetectorConfig, Result } from '@cx-anomaly/engine';

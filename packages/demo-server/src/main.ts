@@ -1,11 +1,12 @@
 /**
  * `node packages/demo-server/dist/main.js [--port N] [--store FILE] [--replay-speed X] [--no-replay] [--config FILE]`
  *
- * The bundle is also the training worker's entry (model.ts starts a worker_thread on this
- * same file); in a worker, only train-worker.ts's top-level code runs, not the server.
+ * The bundle is also the entry of the server's worker threads (training, scoring; see
+ * workers.ts): in a worker, only the worker modules' top-level code runs, not the server.
  */
 import { isMainThread } from 'node:worker_threads';
 import './train-worker.ts';
+import './scorer-worker.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 import { createServer } from './app.ts';
 

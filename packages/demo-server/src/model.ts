@@ -1,15 +1,19 @@
 /**
- * The current model: one AnomalyDetector that scores /score batches (no state change)
- * and learns every stored record in order (streaming update). Training runs in a
- * worker_thread (train-worker.ts) so requests keep being answered meanwhile; the new
- * model is swapped in when it is ready, after it has caught up on the records stored
- * since its training snapshot.
+ * The current model. Training runs in a worker_thread (train-worker.ts); scoring runs in
+ * two long-lived scorer workers (scorer-worker.ts), so the event loop that answers
+ * requests never waits on the forest:
+ *   - the stream worker learns every stored record in seq order (streaming update);
+ *   - the batch worker scores /score requests (no state change).
+ * A new model (start-up, POST /train) is loaded into both; the stream worker first
+ * catches up on the stored records the model has not learnt.
  */
-import { Worker } from 'node:worker_threads';
-import { AnomalyDetector, type CxRecord, type DetectorConfig, type Result } from './engine.ts';
+import type { CxRecord, DetectorConfig, Result } from './engine.ts';
+import { formatFieldSpec, parseFieldSpec } from './engine.ts';
 import type { ServerConfig } from './config.ts';
-import type { Store, StoredRow } from './store.ts';
+import type { Store } from './store.ts';
 import type { TrainJob, TrainOutput } from './train-worker.ts';
+import type { LoadedConfig } from './scorer-worker.ts';
+import { startWorker, WorkerRpc } from './workers.ts';
 
 export interface ModelInfo {
   /** `generated` (default model), `store` (POST /train) or `file` (loaded from the store at start-up). */
@@ -21,25 +25,12 @@ export interface ModelInfo {
   readonly throughSeq: number;
 }
 
-/** Records replayed into a loaded model to bring its streaming state up to date (bounded: start-up time). */
+/** Stored records replayed into a newly loaded model to bring its streaming state up to date (bounded: start-up time). */
 export const CATCH_UP_LIMIT = 512;
-
-/**
- * A worker on this package's train-worker.ts from source, on the bundle itself when built.
- * From source, the worker registers tsx first: loader hooks given with `--import` on the
- * main thread do not reach worker threads on Node 20.
- */
-function startWorker(workerData: unknown): Worker {
-  const self = import.meta.url;
-  if (!/\.ts$/.test(new URL(self).pathname)) return new Worker(new URL(self), { workerData });
-  const entry = new URL('./train-worker.ts', self).href;
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData });
-}
 
 export function runInWorker(job: TrainJob): Promise<TrainOutput> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker({ cxTrainJob: job });
+    const worker = startWorker('train-worker', { cxTrainJob: job });
     let settled = false;
     worker.once('message', (msg: { ok: true; out: TrainOutput } | { ok: false; error: string }) => {
       settled = true;
@@ -58,19 +49,29 @@ export function runInWorker(job: TrainJob): Promise<TrainOutput> {
   });
 }
 
+export interface ModelLog {
+  error(obj: object, msg: string): void;
+}
+
 export class ModelManager {
-  private detector: AnomalyDetector | null = null;
+  private stream: WorkerRpc | null = null;
+  private batch: WorkerRpc | null = null;
   private modelBytes: Uint8Array | null = null;
+  private loaded = false;
   info: ModelInfo | null = null;
-  /** Message of the last failed training, for /health. */
+  /** Message of the last failed training or load, for /health. */
   lastError: string | null = null;
   private training: Promise<ModelInfo> | null = null;
   private readyResolve!: () => void;
   readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
+  private closed = false;
+  /** Records sent to the stream worker and not yet answered (learnt by a model swapped in meanwhile). */
+  inFlight: readonly CxRecord[] = [];
 
   constructor(
     private readonly config: ServerConfig,
     private readonly store: Store,
+    private readonly log: ModelLog,
   ) {}
 
   detectorConfig(): DetectorConfig {
@@ -86,81 +87,122 @@ export class ModelManager {
   }
 
   get isReady(): boolean {
-    return this.detector !== null;
+    return this.loaded;
   }
 
   get isTraining(): boolean {
     return this.training !== null;
   }
 
-  /**
-   * The current model file (GET /model): the bytes of the model as trained (or loaded).
-   * Not re-saved per request: saving a large forest takes long enough to stall the event loop.
-   */
+  /** The current model file (GET /model): the bytes of the model as trained or loaded. */
   bytes(): Uint8Array | null {
     return this.modelBytes;
   }
 
-  /** Batch scoring, no state change (POST /score). */
-  score(records: readonly CxRecord[]): Result[] {
-    if (!this.detector) throw new Error('no model yet');
-    return this.detector.score(records);
+  private workers(): [WorkerRpc, WorkerRpc] {
+    const onExit = (which: string) => (why: string) => {
+      if (this.closed) return;
+      this.log.error({ worker: which, why }, 'scoring worker stopped; restarting it');
+      if (which === 'stream') this.stream = null;
+      else this.batch = null;
+      // Restarted with the current model; the stream worker's learnt state since then is lost.
+      if (this.modelBytes) {
+        const w = this.spawn(which);
+        w.call('load', { bytes: this.modelBytes, catchUp: [] }).catch((e: Error) => (this.lastError = e.message));
+      }
+    };
+    this.stream ??= new WorkerRpc('scorer-worker', { cxScorer: 'stream' }, onExit('stream'));
+    this.batch ??= new WorkerRpc('scorer-worker', { cxScorer: 'batch' }, onExit('batch'));
+    return [this.stream, this.batch];
   }
 
-  /** Streaming: scores then learns each record, in order. */
-  update(records: readonly CxRecord[]): Result[] {
-    if (!this.detector) throw new Error('no model yet');
-    return this.detector.updateMany(records);
+  private spawn(which: string): WorkerRpc {
+    this.workers();
+    return which === 'stream' ? this.stream! : this.batch!;
+  }
+
+  /** Batch scoring, no state change (POST /score). */
+  score(records: readonly CxRecord[]): Promise<Result[]> {
+    if (!this.loaded) return Promise.reject(new Error('no model yet'));
+    return this.workers()[1].call<Result[]>('score', records);
+  }
+
+  /** Streaming: scores then learns each record, in order. One call at a time (the pipeline's). */
+  async update(records: readonly CxRecord[]): Promise<Result[]> {
+    if (!this.loaded) throw new Error('no model yet');
+    this.inFlight = records;
+    try {
+      return await this.workers()[0].call<Result[]>('update', records);
+    } finally {
+      this.inFlight = [];
+    }
   }
 
   /**
-   * Installs model bytes. Returns the stored rows it has not learnt (seq in
-   * (info.throughSeq, scoredThrough], at most CATCH_UP_LIMIT, the newest): the caller
-   * feeds them to the pipeline as learn-only work before anything newer.
+   * Loads model bytes into both scorer workers; the stream worker first learns the stored
+   * rows the model has not (seq in (info.throughSeq, scoredThrough], the newest
+   * CATCH_UP_LIMIT) plus any batch in flight. Returns the loaded model's configuration.
    */
-  install(bytes: Uint8Array, info: ModelInfo, scoredThrough: number): StoredRow[] {
-    const det = AnomalyDetector.load(bytes);
-    const rows =
-      scoredThrough > info.throughSeq ? this.store.latest(CATCH_UP_LIMIT, scoredThrough).filter((r) => r.seq > info.throughSeq && r.result !== null) : [];
-    this.detector = det;
+  async install(bytes: Uint8Array, info: ModelInfo, scoredThrough: number): Promise<LoadedConfig> {
+    const rows = scoredThrough > info.throughSeq ? this.store.latest(CATCH_UP_LIMIT, scoredThrough).filter((r) => r.seq > info.throughSeq && r.result !== null) : [];
+    const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...this.inFlight];
+    const [stream, batch] = this.workers();
+    const [cfg] = await Promise.all([stream.call<LoadedConfig>('load', { bytes, catchUp }), batch.call<LoadedConfig>('load', { bytes, catchUp: [] })]);
     this.modelBytes = bytes;
     this.info = { ...info, throughSeq: Math.max(info.throughSeq, scoredThrough) };
+    this.loaded = true;
     this.lastError = null;
-    this.onInstall?.(rows);
     this.readyResolve();
-    return rows;
+    return cfg;
   }
 
-  /** Called with the catch-up rows of each installed model (set by app.ts: the pipeline). */
-  onInstall: ((catchUp: StoredRow[]) => void) | null = null;
+  /** Why a loaded model does not fit the configuration (fields, time/segment field, parameters), or null. */
+  mismatch(c: LoadedConfig): string | null {
+    const want = this.detectorConfig();
+    const fields = formatFieldSpec(parseFieldSpec(want.fields as string));
+    if (c.fields !== fields) return `for fields ${c.fields}, not ${fields}`;
+    if (c.timeField !== want.timeField || c.segmentField !== want.segmentField) return `with time/segment fields ${c.timeField}/${c.segmentField}`;
+    if (c.contamination !== want.contamination || c.numTrees !== want.numTrees || c.sampleSize !== want.sampleSize) {
+      return `with contamination ${c.contamination}, ${c.numTrees} trees of ${c.sampleSize} points`;
+    }
+    return null;
+  }
 
   /**
-   * Start-up: the newest model stored by a /train when there is one, else a default model
-   * fitted on generated data. Returns the replay intervals when `replay` is on.
+   * Start-up: the newest model kept in the store when it fits the configuration, else a
+   * default model fitted on generated data (then kept in the store for the next start).
+   * Returns the worker output, with the replay intervals when the replay is on.
    */
   async init(scoredThrough: () => number): Promise<TrainOutput | null> {
     const stored = this.store.latestModel();
-    const wantReplay = this.config.replay;
-    let out: TrainOutput | null = null;
+    let haveModel = false;
     if (stored) {
       try {
-        this.install(stored.bytes, { source: 'file', createdAt: stored.createdAt, records: stored.records, trainMillis: 0, throughSeq: stored.throughSeq }, scoredThrough());
+        const cfg = await this.install(stored.bytes, { source: 'file', createdAt: stored.createdAt, records: stored.records, trainMillis: 0, throughSeq: stored.throughSeq }, scoredThrough());
+        const why = this.mismatch(cfg);
+        if (why) {
+          this.loaded = false;
+          this.info = null;
+          this.lastError = `stored model ${stored.id} was trained ${why}; training a new default model`;
+        } else haveModel = true;
       } catch (e) {
-        this.lastError = `stored model ${stored.id} could not be loaded (${(e as Error).message}); training a default model`;
+        this.loaded = false;
+        this.lastError = `stored model ${stored.id} could not be loaded (${(e as Error).message}); training a new default model`;
       }
     }
-    if (!this.detector || wantReplay) {
-      out = await runInWorker({
-        detector: this.detectorConfig(),
-        fit: this.detector ? 'none' : 'generated',
-        days: this.config.generateDays,
-        seed: this.config.seed,
-        replaySeed: wantReplay ? this.config.seed + 1 : null,
-      });
-      if (out.bytes) {
-        // The default model has learnt no stored record: everything stored is caught up.
-        this.install(out.bytes, { source: 'generated', createdAt: Date.now(), records: out.records, trainMillis: out.millis, throughSeq: 0 }, scoredThrough());
-      }
+    const wantReplay = this.config.replay;
+    if (haveModel && !wantReplay) return null;
+    const out = await runInWorker({
+      detector: this.detectorConfig(),
+      fit: haveModel ? 'none' : 'generated',
+      days: this.config.generateDays,
+      seed: this.config.seed,
+      replaySeed: wantReplay ? this.config.seed + 1 : null,
+    });
+    if (out.bytes) {
+      this.store.saveModel(out.bytes, 'generated', out.records, 0);
+      // The default model has learnt no stored record (throughSeq 0): the newest stored ones are caught up.
+      await this.install(out.bytes, { source: 'generated', createdAt: Date.now(), records: out.records, trainMillis: out.millis, throughSeq: 0 }, scoredThrough());
     }
     return out;
   }
@@ -182,10 +224,10 @@ export class ModelManager {
       replaySeed: null,
     };
     this.training = runInWorker(job)
-      .then((out) => {
+      .then(async (out) => {
         const info: ModelInfo = { source: 'store', createdAt: Date.now(), records: out.records, trainMillis: out.millis, throughSeq: through };
         this.store.saveModel(out.bytes!, 'store', out.records, through);
-        this.install(out.bytes!, info, scoredThrough());
+        await this.install(out.bytes!, info, scoredThrough());
         return this.info!;
       })
       .catch((e: Error) => {
@@ -196,5 +238,10 @@ export class ModelManager {
         this.training = null;
       });
     return this.training;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.stream?.terminate(), this.batch?.terminate()]);
   }
 }

@@ -35,6 +35,8 @@ function lineCol(text: string, pos: number): string {
 }
 
 export function parseJsonText(text: string, what = 'JSON body'): unknown {
+  // An empty body is no body (POST /train); where records are required the schema says so.
+  if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -6,7 +6,7 @@
  * The clock resumes after the newest replayed record in the store (a restart continues
  * the timeline instead of going back in time). The values of simulated time T are those
  * of the generated slot at the same offset modulo the generated span: the span is whole
- * days (whole weeks with the default 28), so time of day (and weekday) seasonality line up. The generated data carries its
+ * days (whole weeks with the default 14), so time of day (and weekday) seasonality line up. The generated data carries its
  * own incidents (outages, CSAT drops, transfer surges...); more can be injected
  * (POST /replay/incident, the page's button) and affect the next slots of one queue.
  */

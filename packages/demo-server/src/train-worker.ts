@@ -1,7 +1,6 @@
 /**
- * Training off the main thread. The same code runs in a worker_thread started by
- * model.ts: from this file when running from source, from the bundle (dist/main.js)
- * when built, where main.ts skips the server start in a worker.
+ * Training off the main thread, in a worker_thread started by model.ts (see workers.ts
+ * for how the same code runs from source and from the bundle).
  *
  * A job fits an AnomalyDetector on generated CX intervals (the default model) or on
  * stored records (POST /train), and/or generates the intervals the replay plays back.

@@ -5,6 +5,8 @@ export interface BenchContext {
   readonly dataDir: string;
   /** Runs per measurement (median reported); at least 5. */
   readonly runs: number;
+  /** Command-line flags, for section-specific switches (e.g. --skip-npm). */
+  readonly args: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -20,16 +22,27 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Milliseconds of `fn`, median of `runs` runs after one warm-up run (skipped with warmup = false). */
-export function timeMedian(runs: number, fn: () => unknown, warmup = true): number {
+/** Wall-clock and CPU milliseconds of one measurement (each a median over runs). */
+export interface Timed {
+  readonly wallMs: number;
+  /** CPU time of this process (user + system): less sensitive to a busy machine than wall time. */
+  readonly cpuMs: number;
+}
+
+/** Times `fn`: medians of `runs` runs after one warm-up run (skipped with warmup = false). */
+export function timeMedian(runs: number, fn: () => unknown, warmup = true): Timed {
   if (warmup) fn();
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    times.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return median(times);
+  return { wallMs: median(wall), cpuMs: median(cpu) };
 }
 
 export const fmtRate = (pointsPerSecond: number): string =>

@@ -1,7 +1,12 @@
 /**
- * The `cx-anomaly` CLI, run as a subprocess on small generated data: generate,
- * train -> score round trip, score without a model, streaming, and bad input
- * (each: exit status 2 and exactly one `cx-anomaly: error:` line on stderr).
+ * The `cx-anomaly` CLI on small generated data: generate, train -> score round
+ * trip, score without a model, streaming, and bad input (each: exit status 2
+ * and exactly one `cx-anomaly: error:` line on stderr).
+ *
+ * The real program runs as a subprocess for the main paths and a few error
+ * cases; the many other error cases call the same `run(argv)` in this process
+ * (with stdout/stderr captured), because every subprocess pays ~1 s of tsx
+ * start-up on this 2-core machine.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '../src/io/csv-parser.ts';
+import { run } from '../src/cli/main.ts';
+import { Writable } from 'node:stream';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = 'packages/engine/src/cli/main.ts';
@@ -35,6 +42,21 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
+/** The CLI's `run` in this process, writing to in-memory streams. Await each call (not re-entrant). */
+async function inProcess(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (add: (s: string) => void): Writable =>
+    new Writable({
+      write(chunk: Buffer | string, _enc, cb) {
+        add(String(chunk));
+        cb();
+      },
+    });
+  const code = await run(args, { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) });
+  return { code, stdout, stderr };
+}
+
 let dir = '';
 let data = '';
 const FIELDS = 'aht_avg:high,csat_avg:low,transfer_rate:high,volume';
@@ -53,10 +75,8 @@ after(() => {
 test('generate: same seed -> identical files, another seed -> different; data properties', async () => {
   const again = join(dir, 'again');
   const other = join(dir, 'other');
-  const [a, b] = await Promise.all([
-    cli(['generate', '--out', again, '--days', '4', '--seed', '5']),
-    cli(['generate', '--out', other, '--days', '4', '--seed', '6']),
-  ]);
+  const a = await inProcess(['generate', '--out', again, '--days', '4', '--seed', '5']);
+  const b = await inProcess(['generate', '--out', other, '--days', '4', '--seed', '6']);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   assert.match(a.stdout, /interactions, .* intervals, .* incidents/);
@@ -89,11 +109,9 @@ test('train then score: one output row per input row, valid columns, determinist
   const t = await cli(['train', '--input', input, '--fields', FIELDS, '--detector', 'iforest', '--seed', '3', '--out', model]);
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /trained iforest on 1536 rows/);
-  const [s1, s2, s3] = await Promise.all([
-    cli(['score', '--input', input, '--model', model, '--out', join(dir, 's1.csv')]),
-    cli(['score', '--input', input, '--model', model]),
-    cli(['score', '--input', input, '--fields', FIELDS, '--detector', 'iforest', '--seed', '3', '--out', join(dir, 's3.csv')]),
-  ]);
+  const s1 = await cli(['score', '--input', input, '--model', model, '--out', join(dir, 's1.csv')]);
+  const s2 = await inProcess(['score', '--input', input, '--model', model]);
+  const s3 = await inProcess(['score', '--input', input, '--fields', FIELDS, '--detector', 'iforest', '--seed', '3', '--out', join(dir, 's3.csv')]);
   for (const r of [s1, s2, s3]) assert.equal(r.code, 0, r.stderr);
   assert.equal(s2.stderr, '');
   const out = readFileSync(join(dir, 's1.csv'), 'utf8');
@@ -123,7 +141,7 @@ test('train then score: one output row per input row, valid columns, determinist
 
 test('score --fit-rows samples a large file; --exclude infers the numeric columns', async () => {
   const input = join(data, 'intervals.csv');
-  const r = await cli(['score', '--input', input, '--exclude', 'csat_responses', '--detector', 'iforest', '--fit-rows', '500', '--out', join(dir, 'fr.csv')]);
+  const r = await inProcess(['score', '--input', input, '--exclude', 'csat_responses', '--detector', 'iforest', '--fit-rows', '500', '--out', join(dir, 'fr.csv')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /fields volume:both,aht_avg:both,transfer_rate:both,csat_avg:both/);
   const got = parseCsv(readFileSync(join(dir, 'fr.csv'), 'utf8'));
@@ -134,7 +152,7 @@ test('score --fit-rows samples a large file; --exclude infers the numeric column
 test('score --stream with time and segment fields (ensemble, small forests)', async () => {
   const input = join(data, 'intervals.csv');
   const out = join(dir, 'stream.csv');
-  const r = await cli([
+  const r = await inProcess([
     'score', '--input', input, '--stream', '--time-field', 'timestamp', '--segment-field', 'queue', '--fields', FIELDS,
     '--num-trees', '10', '--sample-size', '64', '--shingle-size', '2', '--out', out,
   ]);
@@ -144,6 +162,42 @@ test('score --stream with time and segment fields (ensemble, small forests)', as
   assert.ok(got.header.includes('if_score') && got.header.includes('rcf_score'));
   const s = got.header.indexOf('score');
   for (const row of got.rows) assert.ok(Number(row[s]) >= 0 && Number(row[s]) <= 1);
+});
+
+test('scores do not depend on --batch-rows (batch with time and segments, and streaming)', async () => {
+  const input = join(data, 'intervals.csv');
+  const model = join(dir, 'ens.cxm');
+  const small = ['--num-trees', '10', '--sample-size', '64'];
+  const t = await inProcess(['train', '--input', input, '--fields', FIELDS, '--time-field', 'timestamp', '--segment-field', 'queue', ...small, '--out', model]);
+  assert.equal(t.code, 0, t.stderr);
+  const runs: string[] = [];
+  for (const args of [
+    ['--model', model],
+    ['--model', model, '--batch-rows', '97'],
+    ['--stream', '--time-field', 'timestamp', '--segment-field', 'queue', '--fields', FIELDS, ...small],
+    ['--stream', '--time-field', 'timestamp', '--segment-field', 'queue', '--fields', FIELDS, ...small, '--batch-rows', '97'],
+  ]) {
+    const r = await inProcess(['score', '--input', input, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    runs.push(r.stdout);
+  }
+  assert.equal(runs[1], runs[0], 'batch scoring joins batches seamlessly');
+  assert.equal(runs[3], runs[2], 'streaming carries its state across batches');
+  assert.notEqual(runs[2], runs[0]);
+  // --no-explain (columnar path): the same scores, without the explanation columns.
+  for (const [args, full] of [
+    [['--model', model, '--batch-rows', '97'], runs[0]!],
+    [['--stream', '--time-field', 'timestamp', '--segment-field', 'queue', '--fields', FIELDS, ...small, '--batch-rows', '97'], runs[2]!],
+  ] as const) {
+    const r = await inProcess(['score', '--input', input, '--no-explain', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const fast = parseCsv(r.stdout);
+    const slow = parseCsv(full);
+    const keep = fast.header.length;
+    assert.deepEqual(fast.header, slow.header.slice(0, keep));
+    assert.equal(fast.header[keep - 1], 'rcf_score');
+    assert.deepEqual(fast.rows, slow.rows.map((row) => row.slice(0, keep)));
+  }
 });
 
 test('bad input: exit 2 and one clear line on stderr, never a stack trace', async () => {
@@ -159,7 +213,7 @@ test('bad input: exit 2 and one clear line on stderr, never a stack trace', asyn
   const badTime = join(dir, 'bad-time.csv');
   writeFileSync(badTime, 't,v\n2026-01-05T00:00:00Z,1\nyesterday,2\n');
   const model = join(dir, 'ok.cxm');
-  const t = await cli(['train', '--input', input, '--fields', FIELDS, '--detector', 'iforest', '--num-trees', '5', '--out', model]);
+  const t = await inProcess(['train', '--input', input, '--fields', FIELDS, '--detector', 'iforest', '--num-trees', '5', '--out', model]);
   assert.equal(t.code, 0, t.stderr);
   const bytes = readFileSync(model);
   const truncated = join(dir, 'truncated.cxm');
@@ -194,20 +248,26 @@ test('bad input: exit 2 and one clear line on stderr, never a stack trace', asyn
     ['bad exclude', ['score', '--input', input, '--exclude', 'qeueu'], /excluded column "qeueu" not found; columns present/],
     ['absent segment field', ['score', '--input', input, '--fields', 'volume', '--segment-field', 'team'], /segment field "team" not found/],
   ];
-  const results = await Promise.all(cases.map(([, args]) => cli(args)));
-  cases.forEach(([name, , pattern], i) => {
-    const r = results[i]!;
+  // Three as real processes (exit status, stderr), all in this process too.
+  const SUBPROCESS = new Set(['missing file', 'non-numeric value', 'truncated model']);
+  const results: Run[] = [];
+  const sub = await Promise.all(cases.filter(([name]) => SUBPROCESS.has(name)).map(([, args]) => cli(args)));
+  for (const [, args] of cases) results.push(await inProcess(args));
+  const all: [string, RegExp, Run][] = cases.map(([name, , pattern], i) => [name, pattern, results[i]!]);
+  cases.filter(([name]) => SUBPROCESS.has(name)).forEach(([name, , pattern], i) => all.push([`${name} (subprocess)`, pattern, sub[i]!]));
+  for (const [name, pattern, r] of all) {
     assert.equal(r.code, 2, `${name}: exit ${r.code}, stderr ${r.stderr}`);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, `${name}: stderr has ${lines.length} lines: ${r.stderr}`);
     assert.match(lines[0]!, /^cx-anomaly: error: /, name);
     assert.match(lines[0]!, pattern, name);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: stack trace`);
-  });
+  }
 });
 
 test('--help for each command', async () => {
-  const runs = await Promise.all([['--help'], ['train', '--help'], ['score', '--help'], ['generate', '--help'], ['eval', '--help']].map((a) => cli(a)));
+  const runs: Run[] = [];
+  for (const a of [['--help'], ['train', '--help'], ['score', '--help'], ['generate', '--help'], ['eval', '--help']]) runs.push(await inProcess(a));
   for (const r of runs) {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Usage: cx-anomaly/);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { averagePrecision, quantile, rocAuc } from '../src/metrics/index.ts';
+import { Prng } from '../src/random/prng.ts';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -60,4 +61,14 @@ test('quantile interpolates linearly like numpy.percentile', () => {
   close(quantile([5], 0.3), 5);
   close(quantile([1, 2, 3, 4, 5], 1), 5);
   assert.throws(() => quantile([], 0.5), /no values/);
+});
+
+test('match scikit-learn 1.2.1 on 5000 tied scores (values computed once with sklearn from the same data)', () => {
+  const p = new Prng(9);
+  const n = 5000;
+  const s = Array.from({ length: n }, () => Math.round(p.next() * 50) / 50);
+  const y = s.map((v) => (p.next() < 0.1 + 0.5 * v ? 1 : 0));
+  // roc_auc_score -> 0.6921400328637388, average_precision_score -> 0.506324962199904
+  close(rocAuc(s, y), 0.6921400328637388, 1e-14);
+  close(averagePrecision(s, y), 0.506324962199904, 1e-14);
 });

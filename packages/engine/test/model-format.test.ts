@@ -147,4 +147,6 @@ test('IsolationForest: save -> load -> score gives identical scores', () => {
   const broken = { ...arrays, left: Int32Array.from(arrays['left'] as Int32Array, (v, i) => (i === 0 ? 1e6 : v)) };
   assert.throws(() => IsolationForest.fromModelParts(h, broken), /outside the tree/);
   assert.throws(() => IsolationForest.fromModelParts({ ...h, detector: 'rcf' }, arrays), /not "iforest"/);
+  const shallow = { ...h, params: { ...h.params, walkDepth: 2 } };
+  assert.throws(() => IsolationForest.fromModelParts(shallow, arrays), /deeper than walkDepth 2/);
 });

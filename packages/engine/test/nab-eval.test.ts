@@ -75,6 +75,11 @@ test('evalNab rejects detector output NAB cannot score', { skip }, async () => {
     /detector big gave .* row 0 the score 2; NAB scores must lie in \[0, 1\]/,
   );
   await assert.rejects(evalNab({ dataDir, files: ['nope/x.csv'], detectors: {} }), /NAB has no data file nope\/x.csv/);
+  // A bad name is refused before any detector runs.
+  let ran = 0;
+  const counted = (s: { values: Float64Array }) => (ran++, new Float64Array(s.values.length));
+  await assert.rejects(evalNab({ dataDir, files: FILES.slice(0, 1), reproducePublished: false, detectors: { ok: counted, 'bad/name': counted } }), /detector name "bad\/name"/);
+  assert.equal(ran, 0);
 });
 
 test('post-processing wrappers are causal: row i does not change when later rows do', () => {

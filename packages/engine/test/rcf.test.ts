@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RandomCutForest, Shingler, createDiVector, diVectorTotal, detLn, detLog2, detExp2, type RcfState } from '../src/rcf/index.ts';
@@ -8,6 +8,7 @@ import { Prng } from '../src/random/prng.ts';
 import { matrixFrom } from '../src/matrix.ts';
 import { rocAuc } from '../src/metrics/index.ts';
 import { parseOddsCsv } from '../src/eval/odds-csv.ts';
+import { decodeModel, encodeModel } from '../src/model/format.ts';
 
 const EMPTY = 0x7fffffff;
 
@@ -33,7 +34,7 @@ function stream(n: number, seed: number, shingle = 4): Float64Array[] {
  */
 function checkInvariants(f: RandomCutForest): void {
   const s = f.toState();
-  const a = s.arrays as Record<string, Int32Array & Float64Array>;
+  const a = s.arrays as unknown as Record<string, Float64Array>;
   const { dims, numTrees: T, sampleSize: S } = { dims: s.params.dimensions, numTrees: s.params.numTrees, sampleSize: s.params.sampleSize };
   const ci = S - 1;
   const refs = new Int32Array(a.pointRefCount.length);
@@ -81,6 +82,16 @@ function checkInvariants(f: RandomCutForest): void {
   assert.deepEqual(Array.from(refs), Array.from(a.pointRefCount), 'point reference counts');
 }
 
+test('cross-engine determinism: src/rcf uses no libm functions or Math.random (only IEEE-exact arithmetic)', () => {
+  // Math.log/exp/pow/sin... may differ in the last bit between JS engines; det-math.ts replaces them.
+  const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../src/rcf');
+  for (const f of readdirSync(dir)) {
+    const src = readFileSync(resolve(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    const bad = src.match(/Math\.(random|log\w*|exp\w*|pow|sin|cos|tan|atan\w*|hypot|cbrt|sinh|cosh|tanh)\b/g);
+    assert.equal(bad, null, `${f} uses ${bad?.join(', ')}`);
+  }
+});
+
 test('det-math: ln, log2, exp2 agree with Math to ~1e-15', () => {
   for (const x of [1e-300, 1e-10, 0.3, 0.5, 1, 1.5, 2, 3, 10, 257, 1e10, 1e300]) {
     assert.ok(Math.abs(detLn(x) - Math.log(x)) <= 1e-15 * Math.max(1, Math.abs(Math.log(x))), `ln ${x}`);
@@ -112,17 +123,22 @@ test('attribution sums to the score (window and decay, new points, duplicates, s
   }
 });
 
-test('updateWithDetails returns the same score as update and score-before-insert', () => {
-  const pts = stream(300, 2);
-  const a = new RandomCutForest({ dimensions: 12, numTrees: 20, sampleSize: 32, seed: 9 });
-  const b = new RandomCutForest({ dimensions: 12, numTrees: 20, sampleSize: 32, seed: 9 });
-  const dv = createDiVector(12);
-  for (const p of pts) {
-    const pre = a.score(p);
-    const sa = a.update(p);
-    const sb = b.updateWithDetails(p, dv);
-    assert.equal(sa, pre);
-    assert.ok(Math.abs(sa - sb) <= 1e-12 * Math.max(1, sa), `${sa} vs ${sb}`);
+test('update and updateWithDetails agree; before the window fills, update returns score-before-insert exactly', () => {
+  for (const sampling of ['window', 'decay'] as const) {
+    const pts = stream(300, 2);
+    const opts = { dimensions: 12, numTrees: 20, sampleSize: 32, sampling, seed: 9, outputAfter: 1 };
+    const a = new RandomCutForest(opts);
+    const b = new RandomCutForest(opts);
+    const dv = createDiVector(12);
+    for (let i = 0; i < pts.length; i++) {
+      const p = pts[i]!;
+      const pre = a.score(p);
+      const sa = a.update(p);
+      const sb = b.updateWithDetails(p, dv);
+      // Until a tree is full nothing is forgotten: the fused walk scores the tree as score() does.
+      if (i < 32) assert.equal(sa, pre, `${sampling} point ${i}`);
+      assert.ok(Math.abs(sa - sb) <= 1e-12 * Math.max(1, sa), `${sampling} point ${i}: ${sa} vs ${sb}`);
+    }
   }
 });
 
@@ -208,6 +224,13 @@ test('stop, save, restore, resume gives exactly the scores of an uninterrupted s
     // The same state restores twice to the same forest.
     const again = RandomCutForest.fromState(state);
     assert.equal(again.update(pts[400]!), ref[400]);
+    // Through the model file format (encodeModel/decodeModel).
+    const bytes = encodeModel({ detector: 'rcf', params: state.params, fieldSpec: null, created: '2026-01-01T00:00:00Z' }, state.arrays);
+    const decoded = decodeModel(bytes);
+    const fromFile = RandomCutForest.fromState({ params: decoded.header.params as unknown as RcfState['params'], arrays: decoded.arrays as RcfState['arrays'] });
+    const tail: number[] = [];
+    for (let i = 400; i < pts.length; i++) tail.push(fromFile.update(pts[i]!));
+    assert.deepEqual(tail, ref.slice(400), `${sampling}: resumed from model bytes`);
   }
 });
 
@@ -256,8 +279,22 @@ test('decay sampling: smallest weights kept, recency bias follows timeDecay, 0 =
   const slow = meanAge(1 / 1000);
   const fast = meanAge(1 / 100);
   assert.ok(fast < slow && slow < uniform, `ages ${fast} < ${slow} < ${uniform}`);
-  // Inclusion ~ exp(-timeDecay * age): with 1/timeDecay = 100 << N the kept points are recent.
-  assert.ok(fast > 30 && fast < 200, `timeDecay 1/100: mean age ${fast}`);
+  // The rule re-implemented independently: per tree keep the S smallest of
+  // -timeDecay*s + ln(-ln u) over all N arrivals; compare the mean age.
+  const reference = (timeDecay: number): number => {
+    const r = new Prng(99);
+    let sum = 0;
+    for (let t = 0; t < 40; t++) {
+      const w = Array.from({ length: N }, (_, s) => ({ s, w: -timeDecay * s + Math.log(-Math.log(r.next() || 0.5)) }));
+      w.sort((a, b) => a.w - b.w);
+      for (let k = 0; k < S; k++) sum += N - 1 - w[k]!.s;
+    }
+    return sum / (40 * S);
+  };
+  for (const [td, got] of [[1 / 100, fast], [1 / 1000, slow]] as const) {
+    const want = reference(td);
+    assert.ok(Math.abs(got - want) < 0.15 * want, `timeDecay ${td}: mean age ${got}, rule gives ${want}`);
+  }
   // Per tree different samples.
   const f = new RandomCutForest({ dimensions: 1, numTrees: 2, sampleSize: 8, sampling: 'decay', timeDecay: 0.01, seed: 3 });
   for (let i = 0; i < 500; i++) f.update([i]);

@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import { CsvParser } from '../io/csv-parser.ts';
 import { csvRow } from '../io/csv-writer.ts';
 import { CliError } from './errors.ts';
+import { cliIo } from './io.ts';
 
 export interface CsvBatch {
   readonly header: string[];
@@ -102,7 +103,7 @@ export class CsvOutput {
 
   /** To a file (created or truncated), or to stdout when path is undefined or '-'. */
   static open(path: string | undefined): CsvOutput {
-    if (path === undefined || path === '-') return new CsvOutput(process.stdout, false);
+    if (path === undefined || path === '-') return new CsvOutput(cliIo().stdout, false);
     const stream = createWriteStream(path);
     return new CsvOutput(stream, true);
   }

@@ -11,7 +11,8 @@
  */
 import { checkFieldsPresent, parseFieldSpec, formatFieldSpec, type FieldSpec } from '../features/field-spec.ts';
 import { specFromColumns, type SkippedColumn, INFER_SAMPLE_ROWS } from '../features/infer-spec.ts';
-import { RecordError } from '../features/vectorize.ts';
+import { RecordError, vectorize } from '../features/vectorize.ts';
+import type { MatrixInput } from '../pipeline/anomaly-detector.ts';
 import { parseTime } from '../features/time.ts';
 import { Prng } from '../random/prng.ts';
 import type { CxRecord } from '../pipeline/types.ts';
@@ -119,7 +120,36 @@ export function batchRecords(plan: InputPlan, batch: CsvBatch): CxRecord[] {
   return out;
 }
 
-/** Runs `fn` on a batch's records, placing any RecordError in the whole file (row, line, path). */
+/** A batch as the pipeline's columnar input: the metric matrix (NaN = missing), segment keys and times. */
+export function batchColumns(plan: InputPlan, batch: CsvBatch): MatrixInput {
+  const { matrix, missing } = vectorize(batch, plan.spec, { rowOffset: batch.rowOffset, source: plan.path });
+  const n = batch.rows.length;
+  const input: { matrix: MatrixInput['matrix']; missing: Uint8Array; segments?: string[]; times?: Float64Array } = { matrix, missing };
+  if (plan.timeIdx >= 0) {
+    const times = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const v = batch.rows[r]![plan.timeIdx]!;
+      try {
+        times[r] = parseTime(v);
+      } catch (e) {
+        throw new RecordError(batch.rowOffset + r + 1, batch.lines[r], plan.timeField!, v, (e as Error).message, plan.path);
+      }
+    }
+    input.times = times;
+  }
+  if (plan.segmentIdx >= 0) {
+    const segments = new Array<string>(n);
+    for (let r = 0; r < n; r++) {
+      const v = batch.rows[r]![plan.segmentIdx]!;
+      if (v.trim() === '') throw new RecordError(batch.rowOffset + r + 1, batch.lines[r], plan.segmentField!, v, 'empty segment value', plan.path);
+      segments[r] = v;
+    }
+    input.segments = segments;
+  }
+  return input;
+}
+
+/** Runs `fn` on a batch's records, placing any RecordError it raises in the whole file (row, line, path). */
 export function withBatchErrors<T>(plan: InputPlan, batch: CsvBatch, fn: () => T): T {
   try {
     return fn();

@@ -8,6 +8,7 @@
  * the stack trace only with CX_DEBUG=1.
  */
 import { CliError, isUserError, oneLine } from './errors.ts';
+import { withCliIo, writeErr, writeOut, type CliIo } from './io.ts';
 
 const HELP = `Usage: cx-anomaly <command> [options]
 
@@ -29,12 +30,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      process.stdout.write(HELP + '\n');
+      writeOut(HELP + '\n');
       return command === undefined ? 2 : 0;
     case '--version':
     case '-v': {
       const { ENGINE_VERSION } = await import('../version.ts');
-      process.stdout.write(ENGINE_VERSION + '\n');
+      writeOut(ENGINE_VERSION + '\n');
       return 0;
     }
     case 'generate':
@@ -50,20 +51,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Runs the CLI and turns errors into the exit status and one stderr line. */
-export async function run(argv: readonly string[]): Promise<number> {
+/** Runs the CLI and turns errors into the exit status and one stderr line; `io` redirects its output (tests). */
+export async function run(argv: readonly string[], io?: CliIo): Promise<number> {
+  if (io !== undefined) return withCliIo(io, () => run(argv));
   try {
     return await main(argv);
   } catch (e) {
     const debug = process.env['CX_DEBUG'] === '1';
     if (isUserError(e)) {
-      process.stderr.write(`cx-anomaly: error: ${oneLine(e.message)}\n`);
-      if (debug && e.stack) process.stderr.write(e.stack + '\n');
+      writeErr(`cx-anomaly: error: ${oneLine(e.message)}\n`);
+      if (debug && e.stack) writeErr(e.stack + '\n');
       return 2;
     }
     const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`cx-anomaly: internal error: ${oneLine(message)}${debug ? '' : ' (set CX_DEBUG=1 for details)'}\n`);
-    if (debug && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+    writeErr(`cx-anomaly: internal error: ${oneLine(message)}${debug ? '' : ' (set CX_DEBUG=1 for details)'}\n`);
+    if (debug && e instanceof Error && e.stack) writeErr(e.stack + '\n');
     return 1;
   }
 }

@@ -2,6 +2,8 @@
  * Progress on stderr, only when stderr is a terminal (never in pipes, logs or
  * tests): rows, rows/s and the share of the file's bytes read.
  */
+import { cliIo, writeErr } from './io.ts';
+
 export class Progress {
   private readonly enabled: boolean;
   private readonly t0 = performance.now();
@@ -9,7 +11,7 @@ export class Progress {
   private shown = false;
 
   constructor(private readonly label: string) {
-    this.enabled = process.stderr.isTTY === true && process.env['CX_NO_PROGRESS'] === undefined;
+    this.enabled = cliIo().stderr.isTTY === true && process.env['CX_NO_PROGRESS'] === undefined;
   }
 
   update(rows: number, bytesRead: number, totalBytes: number): void {
@@ -20,12 +22,12 @@ export class Progress {
     const secs = (now - this.t0) / 1000;
     const rate = secs > 0 ? Math.round(rows / secs) : 0;
     const pct = totalBytes > 0 ? ((100 * bytesRead) / totalBytes).toFixed(1) : '100.0';
-    process.stderr.write(`\r${this.label}: ${rows.toLocaleString('en-US')} rows, ${rate.toLocaleString('en-US')} rows/s, ${pct}%   `);
+    writeErr(`\r${this.label}: ${rows.toLocaleString('en-US')} rows, ${rate.toLocaleString('en-US')} rows/s, ${pct}%   `);
     this.shown = true;
   }
 
   done(): void {
-    if (this.enabled && this.shown) process.stderr.write('\r\x1b[2K');
+    if (this.enabled && this.shown) writeErr('\r\x1b[2K');
   }
 
   get seconds(): number {

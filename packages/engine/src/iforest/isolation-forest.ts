@@ -254,17 +254,28 @@ function checkState(s: IsolationForestState): void {
     fail(`treeOffsets must have numTrees + 1 = ${s.numTrees + 1} entries from 0 to ${nodes}`);
   }
   if (!Number.isInteger(s.walkDepth) || s.walkDepth < 0 || s.psi < 1 || s.numFeatures < 1) fail('walkDepth, psi or numFeatures out of range');
+  // Children always follow their parent (l > n), so one forward pass gives every node's depth,
+  // rules out cycles, and checks that a walk of walkDepth steps reaches every leaf.
+  const depth = new Int32Array(nodes).fill(-1);
   for (let t = 0; t < s.numTrees; t++) {
     const lo = s.treeOffsets[t]!;
     const hi = s.treeOffsets[t + 1]!;
     if (!(hi > lo)) fail(`tree ${t} has no nodes`);
+    depth[lo] = 0;
     for (let n = lo; n < hi; n++) {
       const l = s.left[n]!;
       const f = s.feature[n]!;
+      if (depth[n]! < 0) fail(`node ${n} of tree ${t} is not reachable from its root`);
       if (f < 0 || f >= s.numFeatures) fail(`node ${n} splits on feature ${f} of ${s.numFeatures}`);
       if (l === n) {
         if (s.split[n] !== Infinity) fail(`leaf ${n} must have split +Infinity`);
-      } else if (l < lo || l + 1 >= hi) fail(`node ${n} of tree ${t} has child ${l} outside the tree`);
+        if (depth[n]! > s.walkDepth) fail(`leaf ${n} at depth ${depth[n]} is deeper than walkDepth ${s.walkDepth}`);
+      } else if (l <= n || l + 1 >= hi) {
+        fail(`node ${n} of tree ${t} has child ${l} outside the tree`);
+      } else {
+        depth[l] = depth[n]! + 1;
+        depth[l + 1] = depth[n]! + 1;
+      }
     }
   }
 }

@@ -8,7 +8,9 @@
  * `treeOffsets[t]`. For node n:
  *
  * - `left[n]`: global index of the left child; the right child is always
- *   `left[n] + 1`. A leaf points at itself (`left[n] === n`).
+ *   `left[n] + 1`. A leaf points at itself (`left[n] === n`). Children
+ *   always have larger indices than their parent (one forward pass over a
+ *   tree visits parents first).
  * - `feature[n]`, `split[n]`: a point x goes left when
  *   `x[feature[n]] <= split[n]` (scikit-learn's convention), else right.
  *   Leaves hold feature 0 and split +Infinity, so for finite x a leaf sends

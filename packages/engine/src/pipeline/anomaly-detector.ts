@@ -45,6 +45,7 @@ export { STREAM_WARMUP };
 import { combineSurprises } from './ensemble.ts';
 import type { CxRecord, DetectorConfig, JobOptions } from './types.ts';
 import { readBundle, writeBundle } from './bundle.ts';
+import { Baseline } from './baseline.ts';
 
 /** A Result plus the alert identity (see decision.ts): count alerts with `alertStart`. */
 export interface DetectorResult extends Result {
@@ -110,6 +111,7 @@ interface PointScratch {
   oneOut: Float64Array;
   attr: DiVector;
   expected: Float64Array;
+  raw: Float64Array;
 }
 
 interface PointOutcome {
@@ -132,9 +134,10 @@ export class AnomalyDetector {
   private fitted = false;
   private iforest: IsolationForest | null = null;
   private imputer: Imputer;
-  /** Robust centre and scale of each metric (training median, 1.4826 MAD), for IF attribution and IF-only expected values. */
-  private center: Float64Array;
-  private scale: Float64Array;
+  /** Standardisation of each metric (global, or per segment and hour of day): see baseline.ts. */
+  private baseline: Baseline;
+  private readonly zeros: Float64Array;
+  private readonly ones: Float64Array;
   private prior: { calIf: ScoreCalibrator; calRcf: ScoreCalibrator; calEns: ScoreCalibrator };
   /** Surprise of the threshold: -ln(1 - threshold). */
   private thresholdSurprise: number;
@@ -159,13 +162,14 @@ export class AnomalyDetector {
     this.d = this.columns.length;
     this.needsDirection = this.directions.some((x) => x !== 'both');
     this.imputer = new Imputer(this.columns);
-    this.center = new Float64Array(this.d);
-    this.scale = new Float64Array(this.d).fill(1);
+    this.baseline = new Baseline(this.d);
+    this.zeros = new Float64Array(this.d);
+    this.ones = new Float64Array(this.d).fill(1);
     this.globalLast = new Float64Array(this.d).fill(NaN);
     const w = this.config.calibrationWindow;
     this.prior = { calIf: new ScoreCalibrator(w), calRcf: new ScoreCalibrator(w), calEns: new ScoreCalibrator(w) };
     this.thresholdSurprise = -Math.log(this.config.contamination);
-    this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.imputer.forgetSegment(key));
+    this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.forgetSegment(key));
     this.decisionCfg = { minDuration: this.config.minDuration, cooldown: this.config.cooldown, maxAlertsPerDay: this.config.maxAlertsPerDay };
     const d = this.d;
     this.scratch = {
@@ -180,6 +184,7 @@ export class AnomalyDetector {
       oneOut: new Float64Array(1),
       attr: createDiVector(0),
       expected: new Float64Array(d),
+      raw: new Float64Array(d),
     };
   }
 
@@ -312,12 +317,16 @@ export class AnomalyDetector {
     const d = this.d;
     this.batchRcf = this.config.timeField === undefined && this.shingleSize === 1;
     // Fresh state.
-    this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.imputer.forgetSegment(key));
+    this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.forgetSegment(key));
     this.imputer = new Imputer(this.columns).fit(matrix, missing);
     const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
     this.imputer.apply(X, missing);
-    this.setRobustStats(X);
+    this.baseline = new Baseline(d);
+    this.baseline.fitGlobal(matrix, missing);
+    if (this.config.seasonality === 'hourly' && input.times) this.baseline.fitHourly(matrix, missing, input.segments, input.times, timeOrder(n, input.times));
     this.statsReady = true;
+    // Everything downstream (IF, RRCF, attribution) works on standardised rows.
+    this.standardizeRows(X, input.segments, input.times);
     this.nextAlert = 1;
     this.streamIndex = 0;
     this.lazyRows = [];
@@ -352,7 +361,6 @@ export class AnomalyDetector {
       if (seg.forest && this.batchRcf) {
         // No order to learn from: trees from random subsamples (rrcf's batch recipe).
         const sub: Matrix = { data: pick(X.data, rows, d), rows: rows.length, cols: d };
-        for (let k = 0; k < sub.data.length; k++) sub.data[k] = (sub.data[k]! - this.center[k % d]!) / this.scale[k % d]!;
         seg.forest.fit(sub);
         const s = seg.forest.scoreSamples(sub);
         rows.forEach((i, k) => (rawRcf[i] = s[k]!));
@@ -409,48 +417,32 @@ export class AnomalyDetector {
     return this;
   }
 
-  private setRobustStats(X: Matrix): void {
-    const { rows, cols, data } = X;
-    const col = new Float64Array(rows);
-    for (let c = 0; c < cols; c++) {
-      for (let r = 0; r < rows; r++) col[r] = data[r * cols + c]!;
-      col.sort();
-      const med = medianSorted(col);
-      for (let r = 0; r < rows; r++) col[r] = Math.abs(data[r * cols + c]! - med);
-      col.sort();
-      let s = 1.4826 * medianSorted(col);
-      if (!(s > 0)) {
-        // More than half the values equal: fall back to the mean absolute deviation, then 1.
-        let sum = 0;
-        for (let r = 0; r < rows; r++) sum += col[r]!;
-        s = sum / rows > 0 ? (1.2533 * sum) / rows : 1;
-      }
-      this.center[c] = med;
-      this.scale[c] = s;
-    }
+  /** Standardises every row of X in place (per its segment and time). */
+  private standardizeRows(X: Matrix, keys: readonly string[] | undefined, times: Float64Array | undefined): void {
+    const d = this.d;
+    for (let i = 0; i < X.rows; i++) this.baseline.standardize(X.data, i * d, keys ? keys[i]! : '', times ? times[i]! : NaN, X.data, i * d);
+  }
+
+  private forgetSegment(key: string): void {
+    this.imputer.forgetSegment(key);
+    this.baseline.forget(key);
   }
 
   // ---------------------------------------------------------------- scoring core
 
-  /**
-   * Appends a row to the segment's shingle, STANDARDISED per metric ((x - median) / robust
-   * scale): the RRCF picks cut dimensions in proportion to their range, so raw units
-   * (volume in hundreds, transfer rate in [0, 1]) would leave small-unit metrics uncut.
-   */
+  /** Appends a standardised row to the segment's shingle (oldest position first). */
   private pushShingle(seg: SegmentState, src: Float64Array, offset: number): void {
     const d = this.d;
     const sh = seg.shingle;
-    const c = this.center;
-    const k = this.scale;
     if (seg.filled === 0) {
       // First value: fill every position, so a segment scores from its first point.
-      for (let p = 0; p < this.shingleSize; p++) for (let m = 0; m < d; m++) sh[p * d + m] = (src[offset + m]! - c[m]!) / k[m]!;
+      for (let p = 0; p < this.shingleSize; p++) for (let m = 0; m < d; m++) sh[p * d + m] = src[offset + m]!;
       seg.filled = 1;
       return;
     }
     sh.copyWithin(0, d);
     const last = sh.length - d;
-    for (let m = 0; m < d; m++) sh[last + m] = (src[offset + m]! - c[m]!) / k[m]!;
+    for (let m = 0; m < d; m++) sh[last + m] = src[offset + m]!;
     if (seg.filled < this.shingleSize) seg.filled++;
   }
 
@@ -512,7 +504,7 @@ export class AnomalyDetector {
     high.fill(0);
     low.fill(0);
     if (wIf > 0 && (this.needsDirection || wantAttribution)) {
-      deviationAttribution(src.subarray(offset, offset + d), this.center, this.scale, sc.ifHigh, sc.ifLow);
+      deviationAttribution(src.subarray(offset, offset + d), this.zeros, this.ones, sc.ifHigh, sc.ifLow);
       normalizeTo(sc.ifHigh, sc.ifLow, wIf);
       for (let m = 0; m < d; m++) {
         high[m] = high[m]! + sc.ifHigh[m]!;
@@ -548,7 +540,7 @@ export class AnomalyDetector {
     for (let m = 0; m < this.d; m++) attribution[this.columns[m]!] = { high: sc.high[m]!, low: sc.low[m]! };
     const exp = seg.forest && seg.forest.isReady ? expectedNewest(seg.forest, sc.point, this.d, this.shingleSize, sc.expected) : null;
     // The forest works in standardised units: back to the metric's own.
-    for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = exp ? this.center[m]! + this.scale[m]! * exp[m]! : this.center[m]!;
+    for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = this.baseline.unstandardize(m, exp ? exp[m]! : 0, seg.key, time);
     const scores: { iforest?: number; rcf?: number } = {};
     if (o.sIf === o.sIf) scores.iforest = o.sIf;
     if (o.sRcf === o.sRcf) scores.rcf = o.sRcf;
@@ -640,6 +632,7 @@ export class AnomalyDetector {
     let rawIf: Float64Array | null = null;
     if (!learn) {
       this.imputer.apply(X, missing);
+      this.standardizeRows(X, keys, times);
       if (this.iforest) rawIf = this.iforest.scoreSamples(X);
     }
     // Batch views: per segment, a copy of the shingle and a fresh alert state.
@@ -670,6 +663,11 @@ export class AnomalyDetector {
           this.streamIndex++;
           continue;
         }
+        if (!this.fitted) this.collectLazy(X.data, missing, i * d);
+        // Standardise with the baseline as it was, then let the observed values join it.
+        sc.raw.set(X.data.subarray(i * d, i * d + d));
+        this.baseline.standardize(X.data, i * d, key, time, X.data, i * d);
+        this.baseline.update(sc.raw, 0, missing.subarray(i * d, i * d + d), key, time);
         ifScore = NaN;
         if (this.iforest) {
           sc.one.set(X.data.subarray(i * d, i * d + d));
@@ -700,7 +698,6 @@ export class AnomalyDetector {
       }
       if (learn) {
         this.streamIndex++;
-        if (!this.fitted) this.collectLazy(X.data, missing, i * d);
       }
     }
     opts.onProgress?.({ done: n, total: n, phase: learn ? 'update' : 'score' });
@@ -743,14 +740,15 @@ export class AnomalyDetector {
       this.lazyMissing.push(missing[offset + c]!);
     }
     const rows = this.lazyRows.length / d;
+    const mask = Uint8Array.from(this.lazyMissing);
     if (!this.statsReady && rows >= STREAM_WARMUP) {
-      this.setRobustStats({ data: Float64Array.from(this.lazyRows), rows, cols: d });
+      this.baseline.fitGlobal({ data: Float64Array.from(this.lazyRows), rows, cols: d }, mask);
       this.statsReady = true;
     }
     if (rows < this.config.lazyFitAfter) return;
     const X: Matrix = { data: Float64Array.from(this.lazyRows), rows, cols: d };
     const raw: Matrix = { data: Float64Array.from(this.lazyRows, (v, k) => (this.lazyMissing[k] === 1 ? NaN : v)), rows, cols: d };
-    const mask = Uint8Array.from(this.lazyMissing);
+    this.standardizeRows(X, undefined, undefined);
     // Keep each segment's streaming memory across the refit of the medians.
     const memory = this.segments.keys().map((k) => [k, this.imputer.segmentState(k)] as const);
     this.imputer = new Imputer(this.columns).fit(raw, mask);
@@ -793,6 +791,7 @@ export class AnomalyDetector {
       sampling: c.sampling,
       timeDecay: c.timeDecay,
       seed: c.seed,
+      seasonality: c.seasonality,
       calibrationWindow: c.calibrationWindow,
       lazyFitAfter: c.lazyFitAfter,
     };
@@ -808,8 +807,7 @@ export class AnomalyDetector {
       thresholdSurprise: this.thresholdSurprise,
       nextAlert: this.nextAlert,
       streamIndex: this.streamIndex,
-      center: this.center,
-      scale: this.scale,
+      baseline: this.baseline.toState(),
       globalLast: this.globalLast,
       imputer: this.imputer.toState(),
       iforest: this.iforest ? this.iforest.toModelParts() : null,
@@ -840,8 +838,7 @@ export class AnomalyDetector {
     det.thresholdSurprise = b.thresholdSurprise;
     det.nextAlert = b.nextAlert;
     det.streamIndex = b.streamIndex;
-    det.center = Float64Array.from(b.center);
-    det.scale = Float64Array.from(b.scale);
+    det.baseline = Baseline.fromState(det.d, b.baseline);
     det.globalLast = Float64Array.from(b.globalLast);
     det.imputer = Imputer.fromState(b.imputer);
     det.iforest = b.iforest ? IsolationForest.fromModelParts(b.iforest.header, b.iforest.arrays as unknown as Record<string, ArrayBufferView>) : null;
@@ -907,11 +904,4 @@ function pick(values: Float64Array, rows: number[], width = 1): Float64Array {
   const out = new Float64Array(rows.length * width);
   for (let k = 0; k < rows.length; k++) for (let j = 0; j < width; j++) out[k * width + j] = values[rows[k]! * width + j]!;
   return out;
-}
-
-function medianSorted(a: Float64Array): number {
-  const n = a.length;
-  if (n === 0) return NaN;
-  const mid = n >> 1;
-  return n % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
 }

@@ -12,10 +12,12 @@
  * - global: one centre/scale per metric (all training rows). Always present.
  * - hourly (seasonal baseline, when the training rows carry times and span at
  *   least 20 hours): per segment and hour of day (UTC), the centre/scale of the
- *   segment's observed values in that hour and its two neighbours (pooled to
- *   have enough values). A deviation is then measured against what is normal FOR
- *   THAT QUEUE AT THAT HOUR. Bins with fewer than MIN_BIN observed values, and
- *   segments unseen in training, use the global centre/scale.
+ *   segment's most recent BIN_CAPACITY observed values in that hour and its two
+ *   neighbours (pooled to have enough values). A deviation is then measured
+ *   against what is normal FOR THAT QUEUE AT THAT HOUR. The bins keep rolling in
+ *   streaming (`update`, after the point is scored), so the baseline learns each
+ *   hour's noise as data accumulates. Bins with fewer than MIN_BIN observed
+ *   values, and segments unseen in training, use the global centre/scale.
  * Scales never go below 5% of the metric's global scale (a bin of identical
  * values would otherwise make any change infinitely surprising).
  */
@@ -27,20 +29,57 @@ const SCALE_FLOOR = 0.05;
 const HOUR_MS = 3_600_000;
 export const SEASONAL_MIN_SPAN_MS = 20 * HOUR_MS;
 
+/** Observed values each (segment, hour, metric) bin keeps: 32 = 8 days of 15-minute intervals. */
+export const BIN_CAPACITY = 32;
+
 export interface BaselineState {
   readonly center: Float64Array;
   readonly scale: Float64Array;
-  /** Segment keys with hourly baselines, in the order of their blocks in `hourly*`. */
+  /** Segment keys with hourly baselines, in the order of their blocks below. */
   readonly keys: readonly string[];
-  readonly hourlyCenter: Float64Array;
-  readonly hourlyScale: Float64Array;
+  /** Per segment: HOURS x d rings of BIN_CAPACITY values (NaN = empty slot), oldest first. */
+  readonly hourlyValues: Float64Array;
+}
+
+/** One segment's rolling hourly bins: ring of recent observed values per (hour, metric). */
+class HourlyBins {
+  readonly values: Float64Array; // (h * d + m) * R + slot
+  readonly count: Int32Array;
+  readonly head: Int32Array;
+  readonly center: Float64Array;
+  readonly scale: Float64Array;
+  readonly dirty: Uint8Array;
+  constructor(readonly d: number) {
+    const n = HOURS * d;
+    this.values = new Float64Array(n * BIN_CAPACITY).fill(NaN);
+    this.count = new Int32Array(n);
+    this.head = new Int32Array(n);
+    this.center = new Float64Array(n);
+    this.scale = new Float64Array(n);
+    this.dirty = new Uint8Array(n).fill(1);
+  }
+  push(h: number, m: number, v: number): void {
+    const j = h * this.d + m;
+    this.values[j * BIN_CAPACITY + this.head[j]!] = v;
+    this.head[j] = (this.head[j]! + 1) % BIN_CAPACITY;
+    if (this.count[j]! < BIN_CAPACITY) this.count[j]!++;
+    // The bin feeds its own and its neighbours' pooled estimates.
+    for (const hh of [(h + HOURS - 1) % HOURS, h, (h + 1) % HOURS]) this.dirty[hh * this.d + m] = 1;
+  }
+  /** Values in arrival order (oldest first), NaN-padded, for saving. */
+  ordered(j: number, out: Float64Array, at: number): void {
+    const c = this.count[j]!;
+    const start = c === BIN_CAPACITY ? this.head[j]! : 0;
+    for (let k = 0; k < BIN_CAPACITY; k++) out[at + k] = k < c ? this.values[j * BIN_CAPACITY + ((start + k) % BIN_CAPACITY)]! : NaN;
+  }
 }
 
 export class Baseline {
   readonly d: number;
   center: Float64Array;
   scale: Float64Array;
-  private hourly = new Map<string, { center: Float64Array; scale: Float64Array }>();
+  private hourly = new Map<string, HourlyBins>();
+  private readonly buf = new Float64Array(3 * BIN_CAPACITY);
 
   constructor(d: number) {
     this.d = d;
@@ -69,60 +108,80 @@ export class Baseline {
     }
   }
 
-  /** Hourly baselines per segment (see the file comment). `keys`/`times` per row. */
-  fitHourly(X: Matrix, missing: Uint8Array | undefined, keys: readonly string[] | undefined, times: Float64Array): void {
+  /**
+   * Hourly baselines per segment (see the file comment), from rows in time order.
+   * Does nothing unless the rows span at least 20 hours.
+   */
+  fitHourly(X: Matrix, missing: Uint8Array | undefined, keys: readonly string[] | undefined, times: Float64Array, order: readonly number[]): void {
     this.hourly.clear();
-    const { rows, cols, data } = X;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let r = 0; r < rows; r++) {
+    for (let r = 0; r < X.rows; r++) {
       lo = Math.min(lo, times[r]!);
       hi = Math.max(hi, times[r]!);
     }
     if (!(hi - lo >= SEASONAL_MIN_SPAN_MS)) return;
-    const bySeg = new Map<string, number[]>();
-    for (let r = 0; r < rows; r++) {
-      const k = keys ? keys[r]! : '';
-      let l = bySeg.get(k);
-      if (l === undefined) bySeg.set(k, (l = []));
-      l.push(r);
-    }
-    const buf = new Float64Array(rows);
-    for (const [key, list] of bySeg) {
-      const center = new Float64Array(HOURS * cols);
-      const scale = new Float64Array(HOURS * cols);
-      for (let h = 0; h < HOURS; h++) {
-        for (let c = 0; c < cols; c++) {
-          let n = 0;
-          for (const r of list) {
-            const dh = Math.abs(hourOf(times[r]!) - h);
-            if (Math.min(dh, HOURS - dh) > 1) continue;
-            const k = r * cols + c;
-            const v = data[k]!;
-            if (v === v && (missing === undefined || missing[k] === 0)) buf[n++] = v;
-          }
-          const j = h * cols + c;
-          if (n < MIN_BIN) {
-            center[j] = this.center[c]!;
-            scale[j] = this.scale[c]!;
-          } else {
-            const rb = robust(buf.subarray(0, n));
-            center[j] = rb.center;
-            scale[j] = Math.max(rb.scale, SCALE_FLOOR * this.scale[c]!);
-          }
-        }
-      }
-      this.hourly.set(key, { center, scale });
+    for (const r of order) {
+      const key = keys ? keys[r]! : '';
+      let bins = this.hourly.get(key);
+      if (bins === undefined) this.hourly.set(key, (bins = new HourlyBins(this.d)));
+      this.observe(bins, X.data, r * this.d, missing, times[r]!);
     }
   }
 
-  /** Writes z of row `src[offset..offset+d)` into `out[outOffset..]`. */
+  /**
+   * Streaming: the row's observed values join its segment's hour bins (the oldest value
+   * of a full bin leaves), so the baseline follows slow changes. Only for segments
+   * that have hourly bins (from fit).
+   */
+  update(src: ArrayLike<number>, offset: number, missing: ArrayLike<number>, key: string, time: number): void {
+    const bins = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
+    if (bins) this.observe(bins, src, offset, missing, time);
+  }
+
+  private observe(bins: HourlyBins, src: ArrayLike<number>, offset: number, missing: ArrayLike<number> | undefined, time: number): void {
+    const h = hourOf(time);
+    for (let m = 0; m < this.d; m++) {
+      const v = src[offset + m]!;
+      if (v === v && (missing === undefined || missing[offset + m] === 0)) bins.push(h, m, v);
+    }
+  }
+
+  private binStats(bins: HourlyBins, h: number, m: number): number {
+    const j = h * this.d + m;
+    if (bins.dirty[j] === 1) {
+      bins.dirty[j] = 0;
+      let n = 0;
+      for (const hh of [(h + HOURS - 1) % HOURS, h, (h + 1) % HOURS]) {
+        const jj = hh * this.d + m;
+        const c = bins.count[jj]!;
+        for (let k = 0; k < c; k++) this.buf[n++] = bins.values[jj * BIN_CAPACITY + k]!;
+      }
+      if (n < MIN_BIN) {
+        bins.center[j] = this.center[m]!;
+        bins.scale[j] = this.scale[m]!;
+      } else {
+        const v = this.buf.subarray(0, n);
+        const rb = robust(v);
+        bins.center[j] = rb.center;
+        // Zero-inflated bins (a night hour's transfer rate: mostly 0, now and then 1 of 1)
+        // have MAD 0 but a heavy tail: the standard deviation keeps their scale honest.
+        bins.scale[j] = Math.max(rb.scale, stdDev(v), SCALE_FLOOR * this.scale[m]!);
+      }
+    }
+    return j;
+  }
+
+  /** Writes z of row `src[offset..offset+d)` into `out[outOffset..]` (may alias). */
   standardize(src: ArrayLike<number>, offset: number, key: string, time: number, out: Float64Array, outOffset: number): void {
     const d = this.d;
-    const hb = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
-    if (hb) {
-      const base = hourOf(time) * d;
-      for (let m = 0; m < d; m++) out[outOffset + m] = (src[offset + m]! - hb.center[base + m]!) / hb.scale[base + m]!;
+    const bins = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
+    if (bins) {
+      const h = hourOf(time);
+      for (let m = 0; m < d; m++) {
+        const j = this.binStats(bins, h, m);
+        out[outOffset + m] = (src[offset + m]! - bins.center[j]!) / bins.scale[j]!;
+      }
     } else {
       for (let m = 0; m < d; m++) out[outOffset + m] = (src[offset + m]! - this.center[m]!) / this.scale[m]!;
     }
@@ -130,17 +189,12 @@ export class Baseline {
 
   /** The metric value of a standardised value z (metric m, for that segment and time). */
   unstandardize(m: number, z: number, key: string, time: number): number {
-    const hb = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
-    if (hb) {
-      const j = hourOf(time) * this.d + m;
-      return hb.center[j]! + hb.scale[j]! * z;
+    const bins = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
+    if (bins) {
+      const j = this.binStats(bins, hourOf(time), m);
+      return bins.center[j]! + bins.scale[j]! * z;
     }
     return this.center[m]! + this.scale[m]! * z;
-  }
-
-  /** Centre of metric m (for that segment and time): the "expected" value when no forest says better. */
-  centerOf(m: number, key: string, time: number): number {
-    return this.unstandardize(m, 0, key, time);
   }
 
   /** Drops a segment's hourly baseline (LRU eviction keeps memory bounded). */
@@ -151,24 +205,32 @@ export class Baseline {
   toState(): BaselineState {
     const keys = [...this.hourly.keys()];
     const n = HOURS * this.d;
-    const hc = new Float64Array(keys.length * n);
-    const hs = new Float64Array(keys.length * n);
+    const hv = new Float64Array(keys.length * n * BIN_CAPACITY);
     keys.forEach((k, i) => {
-      hc.set(this.hourly.get(k)!.center, i * n);
-      hs.set(this.hourly.get(k)!.scale, i * n);
+      const bins = this.hourly.get(k)!;
+      for (let j = 0; j < n; j++) bins.ordered(j, hv, (i * n + j) * BIN_CAPACITY);
     });
-    return { center: this.center.slice(), scale: this.scale.slice(), keys, hourlyCenter: hc, hourlyScale: hs };
+    return { center: this.center.slice(), scale: this.scale.slice(), keys, hourlyValues: hv };
   }
 
   static fromState(d: number, s: BaselineState): Baseline {
     const b = new Baseline(d);
     const n = HOURS * d;
-    if (s.center.length !== d || s.scale.length !== d || s.hourlyCenter.length !== s.keys.length * n || s.hourlyScale.length !== s.keys.length * n) {
+    if (s.center.length !== d || s.scale.length !== d || s.hourlyValues.length !== s.keys.length * n * BIN_CAPACITY) {
       throw new Error(`Baseline.fromState: arrays do not match ${d} metrics and ${s.keys.length} hourly segments`);
     }
     b.center = Float64Array.from(s.center);
     b.scale = Float64Array.from(s.scale);
-    s.keys.forEach((k, i) => b.hourly.set(k, { center: s.hourlyCenter.slice(i * n, (i + 1) * n), scale: s.hourlyScale.slice(i * n, (i + 1) * n) }));
+    s.keys.forEach((k, i) => {
+      const bins = new HourlyBins(d);
+      for (let j = 0; j < n; j++) {
+        for (let k2 = 0; k2 < BIN_CAPACITY; k2++) {
+          const v = s.hourlyValues[(i * n + j) * BIN_CAPACITY + k2]!;
+          if (v === v) bins.push(Math.floor(j / d), j % d, v);
+        }
+      }
+      b.hourly.set(k, bins);
+    });
     return b;
   }
 }
@@ -193,6 +255,16 @@ function robust(v: Float64Array): { center: number; scale: number } {
   let s = 1.4826 * median(dev);
   if (!(s > 0)) s = (1.2533 * sum) / n;
   return { center: med, scale: s };
+}
+
+function stdDev(a: Float64Array): number {
+  const n = a.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += a[i]!;
+  mean /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (a[i]! - mean) ** 2;
+  return n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
 }
 
 function median(a: Float64Array): number {

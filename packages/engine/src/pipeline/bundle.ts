@@ -3,7 +3,8 @@
  * (model/format.ts). JSON-safe state goes into the header, numbers into named
  * arrays with namespaced names:
  *
- *     pipeline/center, pipeline/scale, pipeline/globalLast    robust stats, stream-only memory
+ *     baseline/{center,scale,hourlyValues}                     standardisation (baseline.ts)
+ *     pipeline/globalLast                                    stream-only memory
  *     iforest/<array>                                        the Isolation Forest (toModelParts)
  *     cal/prior/{if,rcf,ens}                                 global calibration windows
  *     lazy/rows, lazy/missing                                stream-only rows awaiting the lazy IF fit
@@ -21,6 +22,7 @@ import type { IsolationForestModelParts } from '../iforest/isolation-forest.ts';
 import type { CalibratorState } from './calibration.ts';
 import type { DecisionStateData } from './decision.ts';
 import type { ForestState } from './rcf-adapter.ts';
+import type { BaselineState } from './baseline.ts';
 
 export const BUNDLE_DETECTOR = 'anomaly-detector';
 
@@ -45,8 +47,7 @@ export interface DetectorBundle {
   readonly thresholdSurprise: number;
   readonly nextAlert: number;
   readonly streamIndex: number;
-  readonly center: Float64Array;
-  readonly scale: Float64Array;
+  readonly baseline: BaselineState;
   readonly globalLast: Float64Array;
   readonly imputer: ImputerState;
   readonly iforest: { header: IsolationForestModelParts['header']; arrays: Record<string, ModelArray> } | null;
@@ -59,8 +60,9 @@ const CAL_METHOD = 'rolling-window empirical CDF + exponential tail (peaks over 
 
 export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
   const arrays: Record<string, ModelArray> = {
-    'pipeline/center': b.center,
-    'pipeline/scale': b.scale,
+    'baseline/center': b.baseline.center,
+    'baseline/scale': b.baseline.scale,
+    'baseline/hourlyValues': b.baseline.hourlyValues,
     'pipeline/globalLast': b.globalLast,
     'cal/prior/if': b.prior.calIf.values,
     'cal/prior/rcf': b.prior.calRcf.values,
@@ -96,6 +98,7 @@ export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
         iforest: b.iforest ? b.iforest.header : null,
         iforestArrays: b.iforest ? Object.keys(b.iforest.arrays) : [],
         imputer: b.imputer,
+        baselineKeys: b.baseline.keys,
         segments: segMeta,
       },
       ...(created !== undefined ? { created } : {}),
@@ -151,8 +154,12 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
     thresholdSurprise: num(p['thresholdSurprise'], 'params.thresholdSurprise'),
     nextAlert: num(p['nextAlert'], 'params.nextAlert'),
     streamIndex: num(p['streamIndex'], 'params.streamIndex'),
-    center: arr('pipeline/center', Float64Array),
-    scale: arr('pipeline/scale', Float64Array),
+    baseline: {
+      center: arr('baseline/center', Float64Array),
+      scale: arr('baseline/scale', Float64Array),
+      hourlyValues: arr('baseline/hourlyValues', Float64Array),
+      keys: ((meta['baselineKeys'] as unknown[] | undefined) ?? []).map(String),
+    },
     globalLast: arr('pipeline/globalLast', Float64Array),
     imputer: meta['imputer'] as ImputerState,
     iforest: ifHeader ? { header: ifHeader, arrays: Object.fromEntries(ifNames.map((n) => [n, arrays[`iforest/${n}`] ?? fail(`array iforest/${n} missing`)])) } : null,

@@ -26,6 +26,7 @@ export interface ResolvedConfig {
   readonly sampling: SamplingMode;
   readonly timeDecay: number;
   readonly seed: number;
+  readonly seasonality: 'hourly' | 'none';
   /** Scores kept by each calibrator. */
   readonly calibrationWindow: number;
   /** Stream-only: points after which the Isolation Forest is trained on what was seen. */
@@ -37,7 +38,7 @@ const SAMPLINGS: readonly SamplingMode[] = ['window', 'decay'];
 const KNOWN_KEYS = new Set([
   'fields', 'detector', 'timeField', 'segmentField', 'maxSegments', 'numTrees', 'sampleSize', 'shingleSize',
   'contamination', 'maxAlertsPerDay', 'minDuration', 'cooldown', 'sampling', 'timeDecay', 'seed',
-  'calibrationWindow', 'lazyFitAfter',
+  'calibrationWindow', 'lazyFitAfter', 'seasonality',
 ]);
 
 
@@ -114,7 +115,12 @@ export function resolveConfig(config: DetectorConfig): ResolvedConfig {
   const seed = config.seed ?? 1;
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ConfigError(`seed must be a finite number, got ${JSON.stringify(seed)}`);
 
+  const seasonality = config.seasonality ?? 'hourly';
+  if (seasonality !== 'hourly' && seasonality !== 'none') {
+    throw new ConfigError(`seasonality must be 'hourly' or 'none', got ${JSON.stringify(config.seasonality)}`);
+  }
   return {
+    seasonality,
     spec,
     detector,
     timeField: optField('timeField', config.timeField),

@@ -45,6 +45,12 @@ export interface DetectorConfig {
   readonly timeDecay?: number;
   /** Seed of every random choice. Default 1. */
   readonly seed?: number;
+  /**
+   * Baseline each metric is standardised against before the detectors: 'hourly' (default):
+   * per segment and hour of day, learned by `fit` from timed records spanning >= 20 h (else
+   * global); 'none': one global median/scale per metric.
+   */
+  readonly seasonality?: 'hourly' | 'none';
   /** Raw scores each calibrator keeps (its rolling window). Default 1000. */
   readonly calibrationWindow?: number;
   /** Stream-only use (no `fit`): the Isolation Forest is trained on the first this-many points. Default 256. */

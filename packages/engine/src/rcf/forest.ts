@@ -4,10 +4,15 @@
  * random-cut-forest-by-aws (see visitors.ts, sampler.ts, node-store.ts for the
  * exact rules) and rrcf's batch CoDisp.
  *
- * Streaming: `update(point)` scores the point against the current trees, then
- * inserts it (trees forget per `sampling`). Batch: `fit(X)` builds the trees
- * from random subsamples, `scoreSamples(X)` scores rows, `codispSamples()`
- * gives rrcf's CoDisp of the fitted rows.
+ * Streaming: `update(point)`: each tree forgets what its sampling drops (window:
+ * the oldest point; decay: its largest weight, if it takes the new point),
+ * then scores the point and inserts it in one walk (rrcf's streaming order;
+ * AWS scores before forgetting -- the difference is one point of sampleSize).
+ * Batch: `fit(X)` builds the trees from random subsamples, `scoreSamples(X)`
+ * scores rows, `codispSamples()` gives rrcf's CoDisp of the fitted rows.
+ *
+ * Memory (typed arrays, 100 trees x 256 points x 12 dims): ~6 MB, 5 MB of it
+ * the per-node bounding boxes (see node-store.ts for why they are stored).
  *
  * Scores. `score()`/`update()` return AWS's anomaly score: the mean over trees
  * of the tree score scaled by log2(treeMass+1). It is about 1 for ordinary
@@ -145,14 +150,14 @@ export class RandomCutForest {
     this.seed = seed;
     this.outputAfter = outputAfter;
     this.prng = new Prng(seed);
-    this.nodes = new NodeStore(dims, numTrees, sampleSize);
+    this.log2p1 = new Float64Array(sampleSize + 2);
+    for (let k = 0; k < this.log2p1.length; k++) this.log2p1[k] = detLog2(k + 1);
+    this.nodes = new NodeStore(dims, numTrees, sampleSize, this.log2p1);
     // Window: the ring's S points plus at most S more that leaves still refer to
     // (a leaf keeps the first of several equal points), so 2S never grows.
     this.points = new PointStore(dims, sampling === 'window' ? 2 * sampleSize : Math.min(4 * sampleSize, numTrees * sampleSize));
-    this.ring = sampling === 'window' ? new WindowRing(sampleSize) : null;
+    this.ring = sampling === 'window' ? new WindowRing(sampleSize, numTrees) : null;
     this.heaps = sampling === 'decay' ? new DecayHeaps(numTrees, sampleSize) : null;
-    this.log2p1 = new Float64Array(sampleSize + 2);
-    for (let k = 0; k < this.log2p1.length; k++) this.log2p1[k] = detLog2(k + 1);
     this.visitors = new TreeVisitors(this.nodes, this.log2p1);
     this.q = new Float64Array(dims);
     this.old = new Float64Array(dims);
@@ -178,25 +183,36 @@ export class RandomCutForest {
 
   // ------------------------------------------------------------------ streaming
 
-  /** Scores `point` against the trees (AWS anomaly score; 0 until ready), then inserts it. */
+  /**
+   * Streams one point: each tree first forgets what its sampling drops (window:
+   * the oldest point; decay: the largest weight, when the tree accepts this
+   * point), then the point is scored against the tree and inserted, in one walk
+   * (rrcf's streaming order: forget, then score and insert). Returns the AWS
+   * anomaly score (0 until `outputAfter` points were seen).
+   */
   update(point: ArrayLike<number>): number {
     const q = this.load(point, 'update');
     this.assertStreaming();
-    const s = this.isReady ? this.scoreLoaded(q) : 0;
-    this.insert(q);
-    return s;
+    const ready = this.isReady;
+    const s = this.step(q, null);
+    return ready ? s : 0;
   }
 
   /**
    * update() that also writes the point's DiVector into `out` (zeros until
-   * ready), computed in the same walk as the score. Returns the score.
+   * ready): the attribution of the same score update() would return.
    */
   updateWithDetails(point: ArrayLike<number>, out: DiVector): number {
     const q = this.load(point, 'updateWithDetails');
     this.assertStreaming();
     this.checkDiVector(out, 'updateWithDetails');
-    const s = this.attributeLoaded(q, out);
-    this.insert(q);
+    const ready = this.isReady;
+    const s = this.step(q, out);
+    if (!ready) {
+      out.high.fill(0);
+      out.low.fill(0);
+      return 0;
+    }
     return s;
   }
 
@@ -288,7 +304,7 @@ export class RandomCutForest {
     const T = this.numTrees;
     this.nodes.clear();
     this.points = new PointStore(dims, Math.max(1, Math.min(n, T * S)));
-    this.ring = this.sampling === 'window' ? new WindowRing(S) : null;
+    this.ring = this.sampling === 'window' ? new WindowRing(S, T) : null;
     this.heaps = this.sampling === 'decay' ? new DecayHeaps(T, S) : null;
     this.updatesSeen = 0;
     const per = Math.min(S, n);
@@ -430,7 +446,7 @@ export class RandomCutForest {
   /** Bytes of all typed arrays the forest holds (trees, point store, samplers, scratch). */
   memoryBytes(): number {
     let b = this.nodes.byteLength() + this.points.byteLength() + this.log2p1.byteLength;
-    if (this.ring) b += this.ring.ring.byteLength;
+    if (this.ring) b += this.ring.ring.byteLength + this.ring.leaf.byteLength;
     if (this.heaps) b += this.heaps.byteLength();
     b += this.q.byteLength * 2 + this.attr.high.byteLength * 2 + this.impute.byteLength;
     b += this.dimensions * (8 * 6 + 2) + (this.sampleSize + 1) * 4; // visitor scratch
@@ -447,9 +463,13 @@ export class RandomCutForest {
     arrays.pointRefCount = this.points.refCount.slice();
     arrays.pointFree = this.points.free.slice();
     arrays.prng = this.prng.getState();
-    if (this.ring) arrays.ring = this.ring.ring.slice();
+    if (this.ring) {
+      arrays.ring = this.ring.ring.slice();
+      arrays.ringLeaf = this.ring.leaf.slice();
+    }
     if (this.heaps) {
       arrays.heapPoint = this.heaps.point.slice();
+      arrays.heapLeaf = this.heaps.leaf.slice();
       arrays.heapWeight = this.heaps.weight.slice();
       arrays.heapCount = this.heaps.count.slice();
     }
@@ -505,6 +525,11 @@ export class RandomCutForest {
     if (f.ring) {
       const ring = copies.ring;
       if (!(ring instanceof Int32Array) || ring.length !== p.sampleSize) throw new Error(`RandomCutForest.fromState: ring must be an Int32Array of length ${p.sampleSize}, got ${describe(ring)}`);
+      const ringLeaf = copies.ringLeaf;
+      if (!(ringLeaf instanceof Int32Array) || ringLeaf.length !== p.sampleSize * p.numTrees) {
+        throw new Error(`RandomCutForest.fromState: ringLeaf must be an Int32Array of length ${p.sampleSize * p.numTrees}, got ${describe(ringLeaf)}`);
+      }
+      f.ring.leaf = ringLeaf;
       checkInt('params.ringStart', p.ringStart, 0, p.sampleSize - 1);
       checkInt('params.ringCount', p.ringCount, 0, p.sampleSize);
       f.ring.ring = ring;
@@ -515,11 +540,13 @@ export class RandomCutForest {
       const hp = copies.heapPoint;
       const hw = copies.heapWeight;
       const hc = copies.heapCount;
+      const hl = copies.heapLeaf;
       const n = p.numTrees * p.sampleSize;
-      if (!(hp instanceof Int32Array) || hp.length !== n || !(hw instanceof Float64Array) || hw.length !== n || !(hc instanceof Int32Array) || hc.length !== p.numTrees) {
-        throw new Error(`RandomCutForest.fromState: decay sample arrays must be heapPoint Int32Array(${n}), heapWeight Float64Array(${n}), heapCount Int32Array(${p.numTrees}); got ${describe(hp)}, ${describe(hw)}, ${describe(hc)}`);
+      if (!(hp instanceof Int32Array) || hp.length !== n || !(hl instanceof Int32Array) || hl.length !== n || !(hw instanceof Float64Array) || hw.length !== n || !(hc instanceof Int32Array) || hc.length !== p.numTrees) {
+        throw new Error(`RandomCutForest.fromState: decay sample arrays must be heapPoint and heapLeaf Int32Array(${n}), heapWeight Float64Array(${n}), heapCount Int32Array(${p.numTrees}); got ${describe(hp)}, ${describe(hl)}, ${describe(hw)}, ${describe(hc)}`);
       }
       f.heaps.point = hp;
+      f.heaps.leaf = hl;
       f.heaps.weight = hw;
       f.heaps.count = hc;
     }
@@ -587,52 +614,76 @@ export class RandomCutForest {
     return s / this.numTrees;
   }
 
-  /** Inserts the loaded point per the sampling mode (window: forget the oldest first). */
-  private insert(q: Float64Array): void {
+  /**
+   * One streaming step (see update()); returns the forest score of q against
+   * the trees after forgetting and before inserting, and with `out` its DiVector.
+   */
+  private step(q: Float64Array, out: DiVector | null): number {
     const points = this.points;
     const nodes = this.nodes;
+    const visitors = this.visitors;
+    const log2p1 = this.log2p1;
     const T = this.numTrees;
+    const w = 1 / T;
+    let acc = 0;
+    if (out) {
+      out.high.fill(0);
+      out.low.fill(0);
+    }
     if (this.ring) {
       const ring = this.ring;
+      const ringLeaf = ring.leaf;
       if (ring.full) {
         const oldIdx = ring.oldest();
+        const lbase = ring.oldestSlot * T;
         const old = this.old;
         const base = oldIdx * this.dimensions;
         for (let d = 0; d < this.dimensions; d++) old[d] = points.values[base + d]!;
         for (let t = 0; t < T; t++) {
-          const rel = nodes.delete(t, old, points);
+          const rel = nodes.delete(t, old, points, ringLeaf[lbase + t]!);
           if (rel >= 0) points.release(rel);
         }
         points.release(oldIdx);
       }
       const idx = points.add(q);
       points.acquire(idx);
-      ring.push(idx);
-      for (let t = 0; t < T; t++) if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
+      const lbase = ring.push(idx) * T;
+      for (let t = 0; t < T; t++) {
+        if (out) acc += visitors.attribution(t, q, points, w, out.high, out.low);
+        if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
+        ringLeaf[lbase + t] = nodes.lastLeaf;
+        if (!out) acc += nodes.lastScore * log2p1[nodes.lastMass]!;
+      }
     } else {
       const heaps = this.heaps!;
       const base = -this.timeDecay * this.updatesSeen;
       let idx = -1;
       for (let t = 0; t < T; t++) {
         const u = (this.prng.nextUint32() + 0.5) / 4294967296;
-        const w = base + detLn(-detLn(u));
-        if (!heaps.accepts(t, w)) continue;
+        const weight = base + detLn(-detLn(u));
+        if (!heaps.accepts(t, weight)) {
+          acc += out ? visitors.attribution(t, q, points, w, out.high, out.low) : visitors.score(t, q, points);
+          continue;
+        }
         if (idx < 0) idx = points.add(q);
         const ev = heaps.evictCandidate(t);
         if (ev >= 0) {
           const old = this.old;
           const eb = ev * this.dimensions;
           for (let d = 0; d < this.dimensions; d++) old[d] = points.values[eb + d]!;
-          const rel = nodes.delete(t, old, points);
+          const rel = nodes.delete(t, old, points, heaps.evictLeaf(t));
           if (rel >= 0) points.release(rel);
           points.release(ev);
         }
-        heaps.push(t, idx, w);
-        points.acquire(idx);
+        if (out) acc += visitors.attribution(t, q, points, w, out.high, out.low);
         if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
+        if (!out) acc += nodes.lastScore * log2p1[nodes.lastMass]!;
+        heaps.push(t, idx, weight, nodes.lastLeaf);
+        points.acquire(idx);
       }
     }
     this.updatesSeen++;
+    return acc / T;
   }
 }
 

@@ -61,8 +61,18 @@ export class NodeStore {
   freeLeafCount: Int32Array;
   /** Scratch: internal nodes on the current search path, root first. */
   private readonly path: Int32Array;
+  /** Scratch per path level: gap and merged side-length sum (insert). */
+  private readonly gapAt: Float64Array;
+  private readonly sumAt: Float64Array;
+  /** log2(k + 1), k = 0..sampleSize+1 (deterministic), for the fused score. */
+  private readonly log2p1: Float64Array;
+  /** Score (unscaled) and tree mass seen by the last insert. */
+  lastScore = 0;
+  lastMass = 0;
+  /** Leaf slot that holds the point after the last insert (new or joined). */
+  lastLeaf = -1;
 
-  constructor(dims: number, numTrees: number, sampleSize: number) {
+  constructor(dims: number, numTrees: number, sampleSize: number, log2p1: Float64Array) {
     this.dims = dims;
     this.numTrees = numTrees;
     this.sampleSize = sampleSize;
@@ -87,6 +97,9 @@ export class NodeStore {
     this.freeLeaf = new Int32Array(nl);
     this.freeLeafCount = new Int32Array(numTrees);
     this.path = new Int32Array(sampleSize + 1);
+    this.gapAt = new Float64Array(sampleSize + 1);
+    this.sumAt = new Float64Array(sampleSize + 1);
+    this.log2p1 = log2p1;
     this.clear();
   }
 
@@ -160,12 +173,14 @@ export class NodeStore {
    * Inserts point `q` (stored at `pointIdx`) into tree t. The new leaf goes
    * above the highest node v on q's search path at which a random cut of
    * box(v) + q (dimension with probability proportional to its range, value
-   * uniform) separates q from box(v) -- the rule of Guha et al., equal in
-   * distribution to rrcf's top-down insert_point. Like AWS RCF it runs bottom-up:
-   * descend by the cuts to a leaf, then draw one cut per level going up, and
-   * stop at the first box that already contains q (no cut there or above can
-   * separate q, boxes being nested). A normal point therefore costs box work on
-   * a few bottom levels only.
+   * uniform) separates q from box(v) -- the rule of Guha et al. and rrcf's
+   * insert_point. It descends by the cuts to a leaf, then goes up only while q
+   * lies outside the boxes (above, no cut can separate q: boxes are nested),
+   * then draws top-down over those levels, one uniform per level, until a cut
+   * separates. A normal point costs box work on a few bottom levels only.
+   * The same walk yields q's AWS anomaly score against the tree as it was
+   * before the insert (see visitors.ts; bit-identical to TreeVisitors.score):
+   * left in `lastScore` (unscaled) with the tree's mass in `lastMass`.
    * Returns true when a new leaf refers to pointIdx (caller acquires a
    * reference), false when q joined an equal leaf (its mass went up).
    */
@@ -181,6 +196,9 @@ export class NodeStore {
       this.leafMass[l] = 1;
       this.leafParent[l] = -1;
       this.root[t] = ~l;
+      this.lastScore = 0;
+      this.lastMass = 0;
+      this.lastLeaf = l;
       return true;
     }
     const path = this.path;
@@ -198,39 +216,27 @@ export class NodeStore {
       const b = q[d]!;
       sum += a > b ? a - b : b - a;
     }
+    const lm = this.leafMass[leaf]!;
+    const treeMass = depth > 0 ? this.mass[path[0]!]! : lm;
+    this.lastMass = treeMass;
     if (sum === 0) {
+      // duplicate: AWS damp x scoreSeen
+      this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
       this.leafMass[leaf]!++;
       for (let i = 0; i < depth; i++) this.mass[path[i]!]!++;
+      this.lastLeaf = leaf;
       return false;
     }
-    // Two distinct points: every cut of their box separates them.
-    let u = prng.next() * sum;
-    let bestDim = -1;
-    let lo = 0;
-    let hi = 0;
-    for (let d = 0; d < dims; d++) {
-      const a = pv[base + d]!;
-      const b = q[d]!;
-      const mn = a < b ? a : b;
-      const mx = a < b ? b : a;
-      const range = mx - mn;
-      if (range > 0) {
-        bestDim = d;
-        lo = mn;
-        hi = mx;
-        if (u < range) break;
-        u -= range;
-      }
-    }
-    let bestCut = lo + u;
-    if (bestCut >= hi) bestCut = nextDown(hi);
-    if (bestCut < lo) bestCut = lo;
-    let bestLevel = depth; // level of the node the new internal node goes above (depth = the leaf)
-    // Going up: the highest separating level wins; stop once q is inside a box.
-    let top = -1; // highest level whose box must grow to contain q
+    let score = 1 / (depth + 1);
+    // Going up: record, per level where q lies outside the box, the gap (the
+    // part of box+q's side lengths a separating cut can hit) and the merged
+    // side-length sum; stop at the first box that contains q. The score
+    // recursion uses the same numbers.
+    const gaps = this.gapAt;
+    const sums = this.sumAt;
+    let top = depth; // highest level whose box does not contain q (depth = the leaf)
     for (let i = depth - 1; i >= 0; i--) {
-      const n = path[i]!;
-      const off = n * dims;
+      const off = path[i]! * dims;
       let gap = 0;
       let sumNew = 0;
       for (let d = 0; d < dims; d++) {
@@ -248,37 +254,73 @@ export class NodeStore {
       }
       if (gap <= 0) break;
       top = i;
-      let w = prng.next() * sumNew;
-      let dim = -1;
-      lo = 0;
-      hi = 0;
+      gaps[i] = gap;
+      sums[i] = sumNew;
+      const sep = gap / sumNew;
+      score = sep / (i + 1) + (1 - sep) * score;
+    }
+    // Coming down from `top`: one uniform per level; the cut separates q iff it
+    // falls in the gap part (probability gap/sumNew). The first separating
+    // level takes the new node; at the leaf every cut separates.
+    let bestLevel = depth;
+    let u = 0;
+    for (let i = top; i < depth; i++) {
+      u = prng.next() * sums[i]!;
+      if (u < gaps[i]!) {
+        bestLevel = i;
+        break;
+      }
+    }
+    let bestDim = -1;
+    let bestCut = 0;
+    if (bestLevel < depth) {
+      // Where in the gap: walk the per-dimension gap parts.
+      const off = path[bestLevel]! * dims;
       for (let d = 0; d < dims; d++) {
         const v = q[d]!;
         const bmn = boxMin[off + d]!;
         const bmx = boxMax[off + d]!;
-        const mn = v < bmn ? v : bmn;
-        const mx = v > bmx ? v : bmx;
-        const range = mx - mn;
-        if (range > 0) {
-          dim = d;
-          lo = mn;
-          hi = mx;
-          if (w < range) break;
-          w -= range;
+        const g = v < bmn ? bmn - v : v > bmx ? v - bmx : 0;
+        if (g > 0) {
+          bestDim = d;
+          if (v < bmn) {
+            // q <= cut < bmn
+            bestCut = v + u;
+            if (bestCut >= bmn) bestCut = nextDown(bmn);
+          } else {
+            // bmx <= cut < q
+            bestCut = bmx + u;
+            if (bestCut >= v) bestCut = nextDown(v);
+          }
+          if (bestCut < (v < bmn ? v : bmx)) bestCut = v < bmn ? v : bmx;
+          if (u < g) break;
+          u -= g;
         }
       }
-      let cut = lo + w;
-      if (cut >= hi) cut = nextDown(hi);
-      if (cut < lo) cut = lo;
-      const v = q[dim]!;
-      const bmn = boxMin[off + dim]!;
-      const bmx = boxMax[off + dim]!;
-      if ((v < bmn && cut < bmn) || (v > bmx && cut >= bmx)) {
-        bestLevel = i;
-        bestDim = dim;
-        bestCut = cut;
+    } else {
+      // Two distinct points: every cut of their box separates them.
+      u = prng.next() * sum;
+      let lo = 0;
+      let hi = 0;
+      for (let d = 0; d < dims; d++) {
+        const a = pv[base + d]!;
+        const b = q[d]!;
+        const mn = a < b ? a : b;
+        const mx = a < b ? b : a;
+        const range = mx - mn;
+        if (range > 0) {
+          bestDim = d;
+          lo = mn;
+          hi = mx;
+          if (u < range) break;
+          u -= range;
+        }
       }
+      bestCut = lo + u;
+      if (bestCut >= hi) bestCut = nextDown(hi);
+      if (bestCut < lo) bestCut = lo;
     }
+    this.lastScore = score;
     // The node the new internal node adopts, and its parent.
     const child = bestLevel === depth ? r : path[bestLevel]!;
     const p = bestLevel === 0 ? -1 : path[bestLevel - 1]!;
@@ -319,11 +361,12 @@ export class NodeStore {
     if (child < 0) this.leafParent[~child] = n;
     else this.parent[child] = n;
     this.leafParent[nl] = n;
+    this.lastLeaf = nl;
     // Ancestors gain the point; those from `top` down to the new node grow their box.
     for (let i = 0; i < bestLevel; i++) {
       const a = path[i]!;
       this.mass[a]!++;
-      if (top >= 0 && i >= top) {
+      if (i >= top) {
         const off = a * dims;
         for (let d = 0; d < dims; d++) {
           const w = q[d]!;
@@ -336,21 +379,26 @@ export class NodeStore {
   }
 
   /**
-   * Deletes one copy of point `q` from tree t. Returns the point index the
-   * removed leaf referred to (the caller releases it), or -1 when only the
-   * leaf's mass went down. Throws when the tree does not hold q.
+   * Deletes one copy of point `q` from tree t. `leafHint` is the leaf slot the
+   * insert of that copy reported (`lastLeaf`), which saves the descent; pass -1
+   * to search by the cuts. Returns the point index the removed leaf referred to
+   * (the caller releases it), or -1 when only the leaf's mass went down. Throws
+   * when the tree does not hold q.
    */
-  delete(t: number, q: Float64Array, points: PointStore): number {
+  delete(t: number, q: Float64Array, points: PointStore, leafHint = -1): number {
     let r = this.root[t]!;
     if (r === EMPTY) throw new Error(`RandomCutForest: delete from empty tree ${t}`);
-    let p = -1;
-    while (r >= 0) {
-      p = r;
-      r = q[this.cutDim[r]!]! <= this.cutValue[r]! ? this.left[r]! : this.right[r]!;
+    let leaf: number;
+    if (leafHint >= 0) {
+      leaf = leafHint;
+    } else {
+      while (r >= 0) r = q[this.cutDim[r]!]! <= this.cutValue[r]! ? this.left[r]! : this.right[r]!;
+      leaf = ~r;
     }
-    const leaf = ~r;
+    r = ~leaf;
+    const p = this.leafParent[leaf]!;
     const idx = this.leafPoint[leaf]!;
-    if (!points.equals(idx, q)) {
+    if (idx < 0 || this.leafMass[leaf]! <= 0 || !points.equals(idx, q)) {
       throw new Error(`RandomCutForest: tree ${t} does not hold the point being deleted (internal state is inconsistent)`);
     }
     if (this.leafMass[leaf]! > 1) {
@@ -372,37 +420,33 @@ export class NodeStore {
     let changed = true;
     for (let n = g; n >= 0; n = this.parent[n]!) {
       this.mass[n]!--;
-      if (changed) changed = this.onFace(n, q) && this.recomputeBox(n, points);
+      if (changed) changed = this.shrinkBox(n, q, points);
     }
     return idx;
   }
 
-  /** Whether q lies on the boundary of node n's box in some dimension. */
-  private onFace(n: number, q: Float64Array): boolean {
-    const off = n * this.dims;
-    for (let d = 0; d < this.dims; d++) {
-      const v = q[d]!;
-      if (v <= this.boxMin[off + d]! || v >= this.boxMax[off + d]!) return true;
-    }
-    return false;
-  }
-
-  /** Sets n's box to the union of its children's; returns whether it changed. */
-  private recomputeBox(n: number, points: PointStore): boolean {
+  /**
+   * After q left node n's subtree: recomputes n's box from its children in the
+   * dimensions where q lay on a face of the box (elsewhere q did not define
+   * the box, so it cannot shrink). Returns whether any side changed.
+   */
+  private shrinkBox(n: number, q: Float64Array, points: PointStore): boolean {
     const dims = this.dims;
     const off = n * dims;
+    const bmin = this.boxMin;
+    const bmax = this.boxMax;
     const l = this.left[n]!;
     const r = this.right[n]!;
     const pv = points.values;
-    const bmin = this.boxMin;
-    const bmax = this.boxMax;
-    let changed = false;
-    // Bases into either the box arrays (internal child) or the point values (leaf).
     const lLeaf = l < 0;
     const rLeaf = r < 0;
+    // Bases into either the box arrays (internal child) or the point values (leaf).
     const lb = lLeaf ? this.leafPoint[~l]! * dims : l * dims;
     const rb = rLeaf ? this.leafPoint[~r]! * dims : r * dims;
+    let changed = false;
     for (let d = 0; d < dims; d++) {
+      const v = q[d]!;
+      if (v > bmin[off + d]! && v < bmax[off + d]!) continue;
       const lmin = lLeaf ? pv[lb + d]! : bmin[lb + d]!;
       const lmax = lLeaf ? pv[lb + d]! : bmax[lb + d]!;
       const rmin = rLeaf ? pv[rb + d]! : bmin[rb + d]!;

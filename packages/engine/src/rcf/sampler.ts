@@ -22,6 +22,8 @@ export class DecayHeaps {
   readonly numTrees: number;
   readonly sampleSize: number;
   point: Int32Array;
+  /** Leaf slot of each sampled point in its tree (lets a delete skip the descent). */
+  leaf: Int32Array;
   weight: Float64Array;
   count: Int32Array;
 
@@ -29,6 +31,7 @@ export class DecayHeaps {
     this.numTrees = numTrees;
     this.sampleSize = sampleSize;
     this.point = new Int32Array(numTrees * sampleSize).fill(-1);
+    this.leaf = new Int32Array(numTrees * sampleSize).fill(-1);
     this.weight = new Float64Array(numTrees * sampleSize);
     this.count = new Int32Array(numTrees);
   }
@@ -43,11 +46,17 @@ export class DecayHeaps {
     return this.count[t]! < this.sampleSize ? -1 : this.point[t * this.sampleSize]!;
   }
 
-  /** Adds (idx, w) to tree t's heap, replacing the root (largest weight) when full. */
-  push(t: number, idx: number, w: number): void {
+  /** Leaf slot of the point evictCandidate(t) names. */
+  evictLeaf(t: number): number {
+    return this.leaf[t * this.sampleSize]!;
+  }
+
+  /** Adds (idx, w, leaf) to tree t's heap, replacing the root (largest weight) when full. */
+  push(t: number, idx: number, w: number, leafSlot: number): void {
     const S = this.sampleSize;
     const base = t * S;
     const pt = this.point;
+    const lf = this.leaf;
     const wt = this.weight;
     const c = this.count[t]!;
     if (c < S) {
@@ -58,10 +67,12 @@ export class DecayHeaps {
         if (wt[base + parent]! >= w) break;
         wt[base + i] = wt[base + parent]!;
         pt[base + i] = pt[base + parent]!;
+        lf[base + i] = lf[base + parent]!;
         i = parent;
       }
       wt[base + i] = w;
       pt[base + i] = idx;
+      lf[base + i] = leafSlot;
       this.count[t] = c + 1;
       return;
     }
@@ -76,27 +87,34 @@ export class DecayHeaps {
       if (wt[base + m]! <= w) break;
       wt[base + i] = wt[base + m]!;
       pt[base + i] = pt[base + m]!;
+      lf[base + i] = lf[base + m]!;
       i = m;
     }
     wt[base + i] = w;
     pt[base + i] = idx;
+    lf[base + i] = leafSlot;
   }
 
   byteLength(): number {
-    return this.point.byteLength + this.weight.byteLength + this.count.byteLength;
+    return this.point.byteLength + this.leaf.byteLength + this.weight.byteLength + this.count.byteLength;
   }
 }
 
 /** The last `size` point indices, oldest first (window sampling). */
 export class WindowRing {
   readonly size: number;
+  readonly numTrees: number;
   ring: Int32Array;
+  /** ringLeaf[slot * numTrees + t]: leaf slot of the ring's point in tree t (lets a delete skip the descent). */
+  leaf: Int32Array;
   start = 0;
   count = 0;
 
-  constructor(size: number) {
+  constructor(size: number, numTrees: number) {
     this.size = size;
+    this.numTrees = numTrees;
     this.ring = new Int32Array(size).fill(-1);
+    this.leaf = new Int32Array(size * numTrees).fill(-1);
   }
 
   get full(): boolean {
@@ -107,15 +125,26 @@ export class WindowRing {
     return this.ring[this.start]!;
   }
 
-  /** Appends idx; when full, drops the oldest (the caller already removed it from the trees). */
-  push(idx: number): void {
+  /** Slot of the oldest point. */
+  get oldestSlot(): number {
+    return this.start;
+  }
+
+  /**
+   * Appends idx; when full, drops the oldest (the caller already removed it
+   * from the trees). Returns the slot written (for its leaf entries).
+   */
+  push(idx: number): number {
+    let slot: number;
     if (this.count === this.size) {
-      this.ring[this.start] = idx;
+      slot = this.start;
       this.start = (this.start + 1) % this.size;
     } else {
-      this.ring[(this.start + this.count) % this.size] = idx;
+      slot = (this.start + this.count) % this.size;
       this.count++;
     }
+    this.ring[slot] = idx;
+    return slot;
   }
 
   /** Point indices oldest to newest (allocates; for tests and inspection). */

@@ -57,7 +57,9 @@ export class FeedbackBook {
   constructor(scope: string) {
     let store: FeedbackStore | null = null;
     try {
-      store = new FeedbackStore(scope);
+      // Own database: idb-keyval opens each database with the one store it creates, so sharing
+      // 'cx-anomaly' with the worker's model store would fail whichever opened second.
+      store = new FeedbackStore(scope, { dbName: 'cx-anomaly-feedback', storeName: 'kv' });
     } catch {
       store = null; // no storage at all: decisions live for the session
     }

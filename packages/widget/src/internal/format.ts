@@ -64,8 +64,10 @@ export function formatNumber(value: number, locale?: string): string {
   return nf(locale, { maximumFractionDigits: digits }).format(value);
 }
 
+/** Scores near 1 keep their digits (0.9993 is not 1.00: the tail is where anomalies live). */
 export function formatScore(value: number, locale?: string): string {
-  return nf(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+  const digits = value > 0.99 && value < 1 ? Math.min(6, Math.max(2, Math.ceil(-Math.log10(1 - value)) + 1)) : 2;
+  return nf(locale, { minimumFractionDigits: 2, maximumFractionDigits: digits }).format(value);
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();

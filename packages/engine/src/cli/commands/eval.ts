@@ -6,6 +6,7 @@ import type { Matrix } from '../../matrix.ts';
 import type { DetectorKind } from '../../pipeline/types.ts';
 import { listOpt, parseCommandArgs, str } from '../args.ts';
 import { CliError } from '../errors.ts';
+import { cliIo, writeErr, writeOut } from '../io.ts';
 
 export const EVAL_HELP = `Usage: cx-anomaly eval odds [options]
        cx-anomaly eval nab [options]     (see cx-anomaly eval nab --help)
@@ -47,7 +48,7 @@ export function resolveDataDir(explicit?: string): string {
 export async function runEval(argv: readonly string[]): Promise<number> {
   const [suite, ...rest] = argv;
   if (suite === undefined || suite === '-h' || suite === '--help') {
-    process.stdout.write(EVAL_HELP + '\n');
+    writeOut(EVAL_HELP + '\n');
     return suite === undefined ? 2 : 0;
   }
   if (suite === 'nab') {
@@ -78,7 +79,7 @@ async function runOdds(argv: readonly string[]): Promise<number> {
     detectors: { type: 'string' },
   });
   if (values['help']) {
-    process.stdout.write(EVAL_HELP + '\n');
+    writeOut(EVAL_HELP + '\n');
     return 0;
   }
   const seeds = listOpt(values, 'seeds').map((s) => {
@@ -95,7 +96,7 @@ async function runOdds(argv: readonly string[]): Promise<number> {
   if (!existsSync(resolve(dataDir, 'odds'))) throw new CliError(`no odds/ folder in ${dataDir}`);
   const { evalOdds, renderOddsMarkdown } = await import('../../eval/odds.ts');
   const t0 = performance.now();
-  const tty = process.stderr.isTTY === true;
+  const tty = cliIo().stderr.isTTY === true;
   let report;
   try {
     report = await evalOdds({
@@ -105,7 +106,7 @@ async function runOdds(argv: readonly string[]): Promise<number> {
       ...(datasets.length > 0 ? { datasets } : {}),
       extraDetectors: { rcf: pipelineOddsDetector('rcf'), ensemble: pipelineOddsDetector('ensemble') },
       onProgress: (p) => {
-        if (tty) process.stderr.write(`\r${p.done}/${p.total} ${p.dataset} ${p.detector} seed ${p.seed}      `);
+        if (tty) writeErr(`\r${p.done}/${p.total} ${p.dataset} ${p.detector} seed ${p.seed}      `);
       },
     });
   } catch (e) {
@@ -113,9 +114,9 @@ async function runOdds(argv: readonly string[]): Promise<number> {
     if (e instanceof Error && e.message.startsWith('evalOdds:')) throw new CliError(e.message.replace(/^evalOdds:\s*/, 'eval odds: '));
     throw e;
   }
-  if (tty) process.stderr.write('\r\x1b[2K');
+  if (tty) writeErr('\r\x1b[2K');
   const table = renderOddsMarkdown(report);
-  process.stdout.write(table + '\n');
+  writeOut(table + '\n');
   const out = str(values, 'out') ?? 'docs/results/odds.md';
   if (out !== '-') {
     const secs = ((performance.now() - t0) / 1000).toFixed(0);
@@ -131,7 +132,7 @@ async function runOdds(argv: readonly string[]): Promise<number> {
     } catch (e) {
       throw new CliError(`cannot write ${out}: ${(e as Error).message}`);
     }
-    process.stderr.write(`wrote ${out}\n`);
+    writeErr(`wrote ${out}\n`);
   }
   return report.allPass ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { generateCxData, cxDataFiles } from '../../generate/cx-data.ts';
 import { intOpt, parseCommandArgs, required, str } from '../args.ts';
 import { CliError } from '../errors.ts';
+import { writeOut } from '../io.ts';
 
 export const GENERATE_HELP = `Usage: cx-anomaly generate --out DIR [--days 28] [--seed 1] [--start 2026-01-05]
 
@@ -31,7 +32,7 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
     start: { type: 'string' },
   });
   if (values['help']) {
-    process.stdout.write(GENERATE_HELP + '\n');
+    writeOut(GENERATE_HELP + '\n');
     return 0;
   }
   const out = required(values, 'out', 'generate');
@@ -53,7 +54,7 @@ export async function runGenerate(argv: readonly string[]): Promise<number> {
   }
   for (const [name, text] of Object.entries(cxDataFiles(data))) writeFileSync(join(out, name), text);
   const secs = ((performance.now() - t0) / 1000).toFixed(2);
-  process.stdout.write(
+  writeOut(
     `wrote ${out}: ${data.interactions.rows.length} interactions, ${data.intervals.rows.length} intervals, ${data.incidents.length} incidents (${days} days, seed ${seed}, ${secs} s)\n`,
   );
   return 0;

@@ -12,16 +12,17 @@
  *   order of time); with `--model` the saved model continues learning, without
  *   it the detector starts empty (RRCF warms up, the IF is fitted lazily).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { formatFieldSpec } from '../../features/field-spec.ts';
 import { vectorize } from '../../features/vectorize.ts';
 import { AnomalyDetector, type DetectorResult } from '../../pipeline/anomaly-detector.ts';
-import { listOpt, parseCommandArgs, required, str } from '../args.ts';
-import { readCsvBatches, fileSize, CsvOutput } from '../csv-file.ts';
+import { intOpt, listOpt, parseCommandArgs, required, str } from '../args.ts';
+import { readCsvBatches, fileSize, CsvOutput, type CsvBatch } from '../csv-file.ts';
 import { DETECTOR_HELP, DETECTOR_OPTIONS, MODEL_FLAGS, detectorConfig, fitRowsOf, seedOf } from '../detector-options.ts';
 import { CliError } from '../errors.ts';
-import { batchRecords, planInput, trainingSample, withBatchErrors, type InputPlan } from '../input.ts';
+import { batchColumns, batchRecords, planInput, trainingSample, withBatchErrors, type InputPlan } from '../input.ts';
 import { Progress } from '../progress.ts';
+import { writeOut } from '../io.ts';
 
 export const SCORE_HELP = `Usage: cx-anomaly score --input data.csv [--model model.cxm] [--out scores.csv] [options]
 
@@ -44,6 +45,11 @@ Options:
   --model FILE          model from "cx-anomaly train" (carries fields, detector, time and segment fields)
   --out FILE            output CSV (default: stdout)
   --stream              streaming: score then learn each row, in order
+  --batch-rows N        rows read, scored and written at a time (default 4096)
+  --save-model FILE     after scoring, save the detector (with what --stream learned, or the model
+                        fitted on the input) to FILE
+  --no-explain          only score, is_anomaly, grade and the detectors' scores (faster: no
+                        per-row attribution or expected values)
 ${DETECTOR_HELP}
   -h, --help            this help`;
 
@@ -95,9 +101,16 @@ function resultFields(r: DetectorResult, columns: readonly string[], withIf: boo
 }
 
 export async function runScore(argv: readonly string[]): Promise<number> {
-  const { values } = parseCommandArgs('score', argv, { ...DETECTOR_OPTIONS, model: { type: 'string', short: 'm' }, stream: { type: 'boolean' } });
+  const { values } = parseCommandArgs('score', argv, {
+    ...DETECTOR_OPTIONS,
+    model: { type: 'string', short: 'm' },
+    stream: { type: 'boolean' },
+    'batch-rows': { type: 'string' },
+    'no-explain': { type: 'boolean' },
+    'save-model': { type: 'string' },
+  });
   if (values['help']) {
-    process.stdout.write(SCORE_HELP + '\n');
+    writeOut(SCORE_HELP + '\n');
     return 0;
   }
   const input = required(values, 'input', 'score');
@@ -131,29 +144,77 @@ export async function runScore(argv: readonly string[]): Promise<number> {
 
   const columns = plan.spec.fields.map((f) => f.name);
   const kind = detector.config.detector;
+  const explain = values['no-explain'] !== true;
   const withIf = kind !== 'rcf';
   const withRcf = kind !== 'iforest';
   const header = [...plan.header, 'score', 'is_anomaly', 'grade'];
   if (withIf) header.push('if_score');
   if (withRcf) header.push('rcf_score');
-  header.push('top_metric', 'top_direction', ...columns.map((m) => `expected_${m}`), 'imputed');
+  if (explain) header.push('top_metric', 'top_direction', ...columns.map((m) => `expected_${m}`), 'imputed');
 
+  const batchRows = intOpt(values, 'batch-rows', 1, 10_000_000) ?? BATCH_ROWS;
+  // Batch scoring changes no state, so each call starts every segment from the
+  // model's saved shingle. The last rows of each segment from the previous batch
+  // therefore go first, as context, and their results are dropped: batches join
+  // seamlessly (the output does not depend on --batch-rows). Context per segment:
+  // the rest of its shingle, and what the alert rules (minimum duration,
+  // cool-down) look back on.
+  const cfg = detector.config;
+  const contextRows = stream ? 0 : Math.max(0, (detector.shingle || cfg.shingleSize || 1) - 1 + (cfg.minDuration - 1) + cfg.cooldown);
+  const context = new Map<string, { rows: string[][]; lines: number[] }>();
   const out = CsvOutput.open(outPath);
   const progress = new Progress(stream ? 'streaming' : 'scoring');
   let rows = 0;
   let anomalies = 0;
   try {
     await out.writeRow(header);
-    for await (const batch of readCsvBatches(input, { batchRows: BATCH_ROWS })) {
+    for await (const batch of readCsvBatches(input, { batchRows })) {
       if (batch.rows.length === 0) continue;
-      const records = batchRecords(plan, batch);
-      const results = withBatchErrors(plan, batch, () => (stream ? detector.updateMany(records) : detector.score(records)));
-      for (let r = 0; r < results.length; r++) {
-        const res = results[r]!;
-        if (res.isAnomaly) anomalies++;
-        await out.writeRow([...batch.rows[r]!, ...resultFields(res, columns, withIf, withRcf)]);
+      let work: CsvBatch = batch;
+      let skip = 0;
+      if (contextRows > 0 && context.size > 0) {
+        const ctxRows: string[][] = [];
+        const ctxLines: number[] = [];
+        for (const c of context.values()) {
+          ctxRows.push(...c.rows);
+          ctxLines.push(...c.lines);
+        }
+        skip = ctxRows.length;
+        work = { ...batch, rows: ctxRows.concat(batch.rows), lines: ctxLines.concat(batch.lines), rowOffset: batch.rowOffset - skip };
       }
-      rows += results.length;
+      if (explain) {
+        const records = batchRecords(plan, work);
+        const results = withBatchErrors(plan, work, () => (stream ? detector.updateMany(records) : detector.score(records)));
+        for (let r = skip; r < results.length; r++) {
+          const res = results[r]!;
+          if (res.isAnomaly) anomalies++;
+          await out.writeRow([...work.rows[r]!, ...resultFields(res, columns, withIf, withRcf)]);
+        }
+      } else {
+        const input = batchColumns(plan, work);
+        const res = stream ? detector.updateMatrix(input) : detector.scoreMatrix(input);
+        for (let r = skip; r < res.rows; r++) {
+          if (res.isAnomaly[r] === 1) anomalies++;
+          const extra = [fmt(res.score[r], 6), res.isAnomaly[r] === 1 ? '1' : '0', fmt(res.grade[r], 1)];
+          if (withIf) extra.push(fmt(res.iforest[r], 6));
+          if (withRcf) extra.push(fmt(res.rcf[r], 6));
+          await out.writeRow([...work.rows[r]!, ...extra]);
+        }
+      }
+      if (contextRows > 0) {
+        for (let r = 0; r < batch.rows.length; r++) {
+          const key = plan.segmentIdx >= 0 ? batch.rows[r]![plan.segmentIdx]! : '';
+          let c = context.get(key);
+          if (c === undefined) context.set(key, (c = { rows: [], lines: [] }));
+          c.rows.push(batch.rows[r]!);
+          c.lines.push(batch.lines[r]!);
+          if (c.rows.length > contextRows) {
+            c.rows.shift();
+            c.lines.shift();
+          }
+        }
+      }
+      rows += batch.rows.length;
       progress.update(rows, batch.bytesRead, batch.totalBytes);
     }
   } finally {
@@ -161,9 +222,17 @@ export async function runScore(argv: readonly string[]): Promise<number> {
     await out.close();
   }
   if (rows === 0) throw new CliError(`${input} has a header but no data rows`);
+  const savePath = str(values, 'save-model');
+  if (savePath !== undefined) {
+    try {
+      writeFileSync(savePath, detector.save());
+    } catch (e) {
+      throw new CliError(`cannot write model file ${savePath}: ${(e as Error).message}`);
+    }
+  }
   if (outPath !== undefined && outPath !== '-') {
     const secs = progress.seconds;
-    process.stdout.write(
+    writeOut(
       `scored ${rows} rows of ${input} (${stream ? 'streaming' : modelPath ? `model ${modelPath}` : 'fitted on the input'}; ${kind}; fields ${formatFieldSpec(plan.spec)}): ` +
         `${anomalies} anomalous, ${secs.toFixed(2)} s (${Math.round(rows / Math.max(secs, 1e-9))} rows/s) -> ${outPath}\n`,
     );

@@ -7,6 +7,7 @@ import { listOpt, parseCommandArgs, required, str } from '../args.ts';
 import { DETECTOR_HELP, DETECTOR_OPTIONS, detectorConfig, fitRowsOf, seedOf } from '../detector-options.ts';
 import { CliError } from '../errors.ts';
 import { planInput, trainingSample } from '../input.ts';
+import { writeOut } from '../io.ts';
 
 export const TRAIN_HELP = `Usage: cx-anomaly train --input data.csv --out model.cxm [options]
 
@@ -25,7 +26,7 @@ Missing values (empty cells) are imputed with the column's training median.`;
 export async function runTrain(argv: readonly string[]): Promise<number> {
   const { values } = parseCommandArgs('train', argv, DETECTOR_OPTIONS);
   if (values['help']) {
-    process.stdout.write(TRAIN_HELP + '\n');
+    writeOut(TRAIN_HELP + '\n');
     return 0;
   }
   const input = required(values, 'input', 'train');
@@ -52,7 +53,7 @@ export async function runTrain(argv: readonly string[]): Promise<number> {
   const secs = ((performance.now() - t0) / 1000).toFixed(2);
   const rows = sample.sampled ? `${sample.records.length} of ${sample.totalRows} rows (uniform sample)` : `${sample.totalRows} rows`;
   const skipped = plan.skipped.length > 0 ? `; skipped non-numeric ${plan.skipped.map((s) => s.name).join(', ')}` : '';
-  process.stdout.write(
+  writeOut(
     `trained ${detector.config.detector} on ${rows} of ${input}: fields ${formatFieldSpec(plan.spec)}${skipped}; threshold ${detector.threshold.toFixed(4)}; ${secs} s -> ${out} (${bytes.length} bytes)\n`,
   );
   return 0;

@@ -125,6 +125,11 @@ export class CxAnomalyWidget extends LitElement {
   @property({ type: Number, attribute: 'max-records' }) accessor maxRecords = DEFAULT_MAX_RECORDS;
   /** Stream/push records gathered before a first local model is trained. Default 192. */
   @property({ type: Number }) accessor warmup = DEFAULT_WARMUP;
+  /**
+   * More detector settings (property only): `numTrees`, `sampleSize`, `shingleSize`, `seed`,
+   * `minDuration`, `cooldown`, `detector`, ... The attributes win where both are given.
+   */
+  @property({ attribute: false }) accessor options: Partial<DetectorConfig> = {};
   /** Heading text (or use the `title` slot). */
   @property() accessor heading = 'CX anomalies';
 
@@ -258,6 +263,29 @@ export class CxAnomalyWidget extends LitElement {
     return format === 'csv' ? feedbackToCsv(items) : feedbackToJson(items);
   }
 
+  /**
+   * Opens the "why flagged" panel for a result (one of `results`), by default the latest of
+   * the most severe anomalies. Returns false when there is nothing to show.
+   */
+  showDetails(result?: Result): boolean {
+    const entries = this.store.entries;
+    let pick: Entry | undefined;
+    if (result) pick = entries.find((e) => e.result === result);
+    else {
+      for (const e of entries) {
+        if (e.result.isAnomaly && (!pick || e.result.grade >= pick.result.grade)) pick = e;
+      }
+    }
+    if (!pick) return false;
+    this.select(pick.seq);
+    return true;
+  }
+
+  /** Closes the "why flagged" panel. */
+  hideDetails(): void {
+    this.closeWhy();
+  }
+
   /** Pauses or resumes the stream (events are kept and scored on resume). */
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
@@ -267,6 +295,11 @@ export class CxAnomalyWidget extends LitElement {
       this.pausedQueue = [];
       for (const m of queued) this.onStreamMessage(m);
     }
+  }
+
+  /** The locale for Intl (a removed attribute leaves null). */
+  private get loc(): string | undefined {
+    return this.locale || undefined;
   }
 
   // ---- typed event helpers ------------------------------------------------------------------
@@ -316,7 +349,7 @@ export class CxAnomalyWidget extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('src') && this.src && !this.hostData) this.schedule('load');
-    const config = ['metrics', 'timeField', 'segmentField', 'contamination', 'maxAlertsPerDay'] as const;
+    const config = ['metrics', 'timeField', 'segmentField', 'contamination', 'maxAlertsPerDay', 'options'] as const;
     if (config.some((k) => changed.has(k)) && this.hasUpdated && (this.records.length > 0 || this.hostData)) this.schedule('train');
     if (changed.has('workerUrl') && this.hasUpdated && this.client) {
       this.client.dispose();
@@ -363,7 +396,7 @@ export class CxAnomalyWidget extends LitElement {
       if (!fields) throw new Error('no numeric column to score: set the metrics attribute, e.g. metrics="aht_avg:high,csat_avg:low,volume"');
       this.warn(`metrics not set: scoring every numeric column (${fields})`, 'metrics-inferred');
     }
-    const config: { -readonly [K in keyof DetectorConfig]: DetectorConfig[K] } = { fields };
+    const config: { -readonly [K in keyof DetectorConfig]: DetectorConfig[K] } = { ...this.options, fields };
     if (timeField) config.timeField = timeField;
     if (this.segmentField) config.segmentField = this.segmentField;
     if (this.contamination !== undefined && Number.isFinite(this.contamination)) config.contamination = this.contamination;
@@ -392,7 +425,7 @@ export class CxAnomalyWidget extends LitElement {
       if (run !== this.runId) return;
       this.offlineCopyFrom = loaded.offlineCopyFrom ?? null;
       if (loaded.offlineCopyFrom !== undefined) {
-        this.warn(`${url} could not be fetched: showing the copy saved ${new Date(loaded.offlineCopyFrom).toLocaleString(this.locale)}`, 'offline-copy');
+        this.warn(`${url} could not be fetched: showing the copy saved ${new Date(loaded.offlineCopyFrom).toLocaleString(this.loc)}`, 'offline-copy');
       }
       await this.trainAndScore(loaded.records, run);
     } catch (e) {
@@ -517,7 +550,7 @@ export class CxAnomalyWidget extends LitElement {
   private describeAnomaly(e: Entry): string {
     const p = patternOf(e.result, e.segment);
     const what = p ? `${metricLabel(p.metric)} ${p.direction}` : 'unusual values';
-    return `${SEVERITY_LABEL[e.severity]} anomaly: ${what}${e.segment ? ` on ${e.segment}` : ''} at ${formatX(e.x, this.store.hasTime, this.locale)}`;
+    return `${SEVERITY_LABEL[e.severity]} anomaly: ${what}${e.segment ? ` on ${e.segment}` : ''} at ${formatX(e.x, this.store.hasTime, this.loc)}`;
   }
 
   // ---- stream -------------------------------------------------------------------------------
@@ -650,7 +683,7 @@ export class CxAnomalyWidget extends LitElement {
     this.selectedSeq = seq;
     if (seq !== null) {
       const e = this.store.entries.find((x) => x.seq === seq);
-      if (e) this.announcer.say(`Details: ${e.result.isAnomaly ? this.describeAnomaly(e) : `point at ${formatX(e.x, this.store.hasTime, this.locale)}`}`);
+      if (e) this.announcer.say(`Details: ${e.result.isAnomaly ? this.describeAnomaly(e) : `point at ${formatX(e.x, this.store.hasTime, this.loc)}`}`);
     }
   }
 
@@ -746,14 +779,15 @@ export class CxAnomalyWidget extends LitElement {
           ${this.renderStatus()}
         </div>
         ${latest
-          ? html`<div class="tiles" role="list" aria-label=${`Latest values${segment ? ` for ${segLabel.toLowerCase()} ${segment}` : ''}, ${formatX(latest.x, this.store.hasTime, this.locale)}`}>
+          ? html`<div class="latest">Latest${segment ? html` · <strong>${segment}</strong>` : nothing} · ${formatX(latest.x, this.store.hasTime, this.loc)}</div>
+            <div class="tiles" role="list" aria-label=${`Latest values${segment ? ` for ${segLabel.toLowerCase()} ${segment}` : ''}, ${formatX(latest.x, this.store.hasTime, this.loc)}`}>
               ${metrics.map((m) => {
                 const a = latest!.result.attribution[m.name];
                 const flagged = latest!.result.isAnomaly && a && Math.max(a.high, a.low) > 0 && shareIn(latest!, m.name) >= 0.25;
                 const dir = a && a.high >= a.low ? 'high' : 'low';
                 return html`<div class="tile" part="tile" role="listitem">
-                  <div class="label" title=${m.name}>${metricLabel(m.name)}${segment ? html` · ${segment}` : nothing}</div>
-                  <div class="value">${formatMetric(m.name, numeric(latest!.record[m.name]), this.locale)}</div>
+                  <div class="label" title=${m.name}>${metricLabel(m.name)}</div>
+                  <div class="value">${formatMetric(m.name, numeric(latest!.record[m.name]), this.loc)}</div>
                   ${flagged
                     ? html`<div class="state" style="color: var(${SEVERITY_VAR[latest!.severity]})">${dir === 'high' ? '▲ High' : '▼ Low'} · ${SEVERITY_LABEL[latest!.severity]}</div>`
                     : html`<div class="state normal">● Normal</div>`}
@@ -779,7 +813,7 @@ export class CxAnomalyWidget extends LitElement {
         ? 'Loading data…'
         : this.modelInfo === null && this.warmupBuffer.length > 0
           ? `Gathering records to learn from: ${this.warmupBuffer.length} of ${this.warmup}`
-          : p ? `${p.phase === 'fit' ? 'Training the model' : 'Scoring'}: ${p.done.toLocaleString(this.locale)} of ${p.total.toLocaleString(this.locale)}` : 'Training the model…';
+          : p ? `${p.phase === 'fit' ? 'Training the model' : 'Scoring'}: ${p.done.toLocaleString(this.loc)} of ${p.total.toLocaleString(this.loc)}` : 'Training the model…';
       return html`<div class="notice progress" part="notice">
         <span>${label}</span>
         <progress max="100" .value=${pct ?? 0} aria-label=${label} ?indeterminate=${pct === null}></progress>
@@ -803,7 +837,7 @@ export class CxAnomalyWidget extends LitElement {
       parts.push(html`<div class="notice" part="notice" role="status"><p><strong>Offline.</strong> Showing the data received so far; live updates resume when the connection returns.</p></div>`);
     }
     if (this.offlineCopyFrom !== null) {
-      parts.push(html`<div class="notice" part="notice" role="status"><p><strong>Offline copy.</strong> The data could not be fetched; showing the copy saved ${new Date(this.offlineCopyFrom).toLocaleString(this.locale)}.</p>
+      parts.push(html`<div class="notice" part="notice" role="status"><p><strong>Offline copy.</strong> The data could not be fetched; showing the copy saved ${new Date(this.offlineCopyFrom).toLocaleString(this.loc)}.</p>
         <button @click=${() => void this.reload()}>Try again</button></div>`);
     }
     return parts;
@@ -853,7 +887,7 @@ export class CxAnomalyWidget extends LitElement {
                   .domain=${domain}
                   .threshold=${this.threshold}
                   ?has-time=${this.store.hasTime}
-                  .locale=${this.locale}
+                  .locale=${this.loc}
                   .selectedSeq=${this.selectedSeq}
                   .hoverX=${this.hoverX}
                   .label=${`Anomaly score timeline${this.segmentFilter ? ` for ${this.segmentFilter}` : ''}: ${view?.anomalies.length ?? 0} anomalies`}
@@ -874,7 +908,7 @@ export class CxAnomalyWidget extends LitElement {
                       suppress-minutes=${this.suppressMinutes}
                       .confirmations=${this.feedback?.confirmations.length ?? 0}
                       ?has-time=${this.store.hasTime}
-                      .locale=${this.locale}
+                      .locale=${this.loc}
                       .segmentField=${this.segmentField}
                       @cx-why-feedback=${(e: CustomEvent<WhyFeedbackDetail>) => void this.giveFeedback(e.detail.kind, e.detail.seq)}
                       @cx-why-close=${() => this.closeWhy()}
@@ -893,7 +927,7 @@ export class CxAnomalyWidget extends LitElement {
                     .hoverX=${this.hoverX}
                     .selectedX=${selected?.x ?? null}
                     ?has-time=${this.store.hasTime}
-                    .locale=${this.locale}
+                    .locale=${this.loc}
                     @cx-trends-cursor=${(e: CustomEvent<TrendsCursorDetail>) => (this.hoverX = e.detail.x)}
                   ></cx-metric-trends>
                 </section>
@@ -910,7 +944,7 @@ export class CxAnomalyWidget extends LitElement {
                   .marks=${marks}
                   .selectedSeq=${this.selectedSeq}
                   ?has-time=${this.store.hasTime}
-                  .locale=${this.locale}
+                  .locale=${this.loc}
                   @cx-table-select=${(e: CustomEvent<TableSelectDetail>) => this.select(e.detail.seq)}
                 ></cx-stream-table>
               </section>

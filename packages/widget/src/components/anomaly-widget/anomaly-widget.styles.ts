@@ -27,6 +27,8 @@ export default css`
     .status.live .dot { animation: pulse 2s ease-in-out infinite; }
     @keyframes pulse { 50% { opacity: 0.35; } }
   }
+  .latest { font-size: 12px; color: var(--cx-muted); margin-bottom: -4px; }
+  .latest strong { color: var(--cx-text); font-weight: 600; }
   .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(118px, 1fr)); gap: 8px; }
   .tile {
     background: var(--cx-surface); border: 1px solid var(--cx-border); border-radius: 6px;
@@ -41,7 +43,7 @@ export default css`
     display: inline-flex; gap: 4px; align-items: center; border: 1px solid currentColor;
     border-radius: 999px; padding: 1px 8px; font-weight: 600;
   }
-  .count.zero { opacity: 0.75; font-weight: 400; color: var(--cx-muted); }
+  .count.zero { font-weight: 400; color: var(--cx-muted); border-color: var(--cx-border); }
   .card { min-width: 0; }
   .panel-grid { display: grid; gap: 12px; grid-template-columns: minmax(0, 1fr); }
   @container (min-width: 760px) {

@@ -21,6 +21,8 @@ interface MetricSeries {
   /** Anomalies this metric explains (share of attribution >= 25 %), as indices into x. */
   readonly flagged: number[];
   readonly entries: Entry[];
+  /** No actual value is negative (counts, durations, rates). */
+  readonly nonNegative: boolean;
 }
 
 export interface TrendsCursorDetail {
@@ -96,19 +98,21 @@ export class CxMetricTrends extends LitElement {
       const expected = new Float32Array(n);
       const resid: number[] = [];
       const flagged: number[] = [];
+      let nonNegative = true;
       for (let i = 0; i < n; i++) {
         const e = list[i]!;
         x[i] = e.x;
         const a = numeric(e.record[m.name]);
         const ex = e.result.expected[m.name];
         actual[i] = a;
+        if (a < 0) nonNegative = false;
         expected[i] = typeof ex === 'number' ? ex : NaN;
         if (a === a && expected[i] === expected[i]) resid.push(Math.abs(a - expected[i]!));
         if (e.result.isAnomaly && shareOf(e, m.name) >= 0.25) flagged.push(i);
       }
       resid.sort((p, q) => p - q);
       const mad = resid.length > 0 ? resid[resid.length >> 1]! : 0;
-      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list });
+      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative });
     }
     return out;
   }
@@ -163,7 +167,9 @@ export class CxMetricTrends extends LitElement {
     }
     if (!(hi > lo)) { lo = Number.isFinite(lo) ? lo - 1 : 0; hi = Number.isFinite(hi) ? hi + 1 : 1; }
     const pad = (hi - lo) * 0.08;
-    const y = scaleLinear().domain([lo - pad, hi + pad]).range([H - PAD.bottom, PAD.top]);
+    // Counts, durations and rates never go below zero: the band must not suggest they could.
+    const floor = s.nonNegative ? 0 : -Infinity;
+    const y = scaleLinear().domain([Math.max(floor, lo - pad), hi + pad]).range([H - PAD.bottom, PAD.top]).clamp(true);
     const cx = (c: number) => PAD.left + (c + 0.5) * (pw / cols.width);
     let actualD = '';
     let bandTop = '';

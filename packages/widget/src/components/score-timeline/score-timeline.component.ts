@@ -265,9 +265,8 @@ export class CxScoreTimeline extends LitElement {
     const colors = new Map(SEVERITIES.map((s) => [s, cssVar(this, SEVERITY_VAR[s], '#c0222b')]));
     const bg = cssVar(this, '--cx-background', '#ffffff');
     const a = view.anomalies;
-    const lo = lowerBound(a, 0); // all
     const visibleIdx: number[] = [];
-    for (let k = lo; k < a.length; k++) {
+    for (let k = 0; k < a.length; k++) {
       const i = a[k]!;
       const xv = view.x[i]!;
       if (xv >= v0 && xv <= v1) visibleIdx.push(i);
@@ -454,6 +453,8 @@ export class CxScoreTimeline extends LitElement {
       this.zoomTo([d0 + (sel[0] / w) * (d1 - d0), d0 + (sel[1] / w) * (d1 - d0)]);
     });
     this.brush = b;
+    // An explicit extent: the default one reads the SVG's size, which throws while it has none.
+    b.extent([[0, 0], [Math.max(1, this.size.overview), 34]]);
     select(this.brushSvg).append('g').attr('class', 'brush-g').call(b);
   }
 

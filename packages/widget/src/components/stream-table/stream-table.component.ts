@@ -124,12 +124,12 @@ export class CxStreamTable extends LitElement {
             <option value="anomalies" ?selected=${this.severity === 'anomalies'}>Anomalies</option>
             ${SEVERITIES.map((s) => html`<option value=${s} ?selected=${this.severity === s}>${SEVERITY_LABEL[s]} only</option>`)}
           </select></label>
-        <span class="count" role="status">${total.toLocaleString(this.locale)} rows</span>
+        <span class="count" role="status">${total.toLocaleString(this.locale || undefined)} rows</span>
       </div>
       <div class="scroller" @scroll=${this.onScroll} tabindex="0" aria-label="Latest scored records">
         <table part="table" aria-rowcount=${total + 1}>
           <colgroup>
-            <col style="width: 9.5em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 6.5em" /><col style="width: 4em" />
+            <col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 7em" /><col style="width: 4.5em" />
             ${metricCols.map(() => html`<col />`)}
           </colgroup>
           <thead>

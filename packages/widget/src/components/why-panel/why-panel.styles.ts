@@ -20,7 +20,9 @@ export default css`
   li { display: grid; gap: 3px; }
   .row { display: flex; justify-content: space-between; gap: 8px; font-size: 13px; }
   .row .label { font-weight: 600; }
-  .row .dir { color: var(--cx-muted); white-space: nowrap; }
+  .row .dir { color: var(--cx-muted); text-align: right; min-width: 0; }
+  li, .row { min-width: 0; }
+  section { min-width: 0; overflow-wrap: anywhere; }
   .bars { display: grid; grid-template-columns: 1fr 1fr; height: 10px; }
   .bar-low { justify-self: end; background: var(--cx-expected); border-radius: 3px 0 0 3px; height: 100%; }
   .bar-high { justify-self: start; background: var(--cx-critical); border-radius: 0 3px 3px 0; height: 100%; }

@@ -1,0 +1,60 @@
+/**
+ * A worker thread holding one AnomalyDetector, so that scoring (milliseconds a record
+ * with a full-size forest) never blocks the event loop that answers requests, writes the
+ * store and feeds the SSE clients. model.ts runs two: one learns the stream (update, in
+ * seq order), one scores /score batches (no state change).
+ *
+ * Messages: { id, op, payload } -> { id, ok, value | error }
+ *   load   { bytes, catchUp }  load a model file, then learn catchUp records; value: its config
+ *   update records             streaming update; value: Result[]
+ *   score  records             batch scoring, no state change; value: Result[]
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { AnomalyDetector, formatFieldSpec, type CxRecord } from './engine.ts';
+
+export interface LoadedConfig {
+  readonly fields: string;
+  readonly timeField: string | undefined;
+  readonly segmentField: string | undefined;
+  readonly contamination: number;
+  readonly numTrees: number;
+  readonly sampleSize: number;
+}
+
+function serve(): void {
+  let det: AnomalyDetector | null = null;
+  const port = parentPort!;
+  port.on('message', (m: { id: number; op: string; payload: unknown }) => {
+    try {
+      let value: unknown;
+      if (m.op === 'load') {
+        const { bytes, catchUp } = m.payload as { bytes: Uint8Array; catchUp: CxRecord[] };
+        const next = AnomalyDetector.load(bytes);
+        if (catchUp.length > 0) next.updateMany(catchUp);
+        det = next;
+        const c = det.config;
+        value = {
+          fields: formatFieldSpec(c.spec),
+          timeField: c.timeField,
+          segmentField: c.segmentField,
+          contamination: c.contamination,
+          numTrees: c.numTrees,
+          sampleSize: c.sampleSize,
+        } satisfies LoadedConfig;
+      } else if (!det) {
+        throw new Error('no model loaded');
+      } else if (m.op === 'update') {
+        value = det.updateMany(m.payload as CxRecord[]);
+      } else if (m.op === 'score') {
+        value = det.score(m.payload as CxRecord[]);
+      } else {
+        throw new Error(`unknown op ${m.op}`);
+      }
+      port.postMessage({ id: m.id, ok: true, value });
+    } catch (e) {
+      port.postMessage({ id: m.id, ok: false, error: (e as Error).message });
+    }
+  });
+}
+
+if (!isMainThread && parentPort && (workerData as { cxScorer?: string } | null)?.cxScorer) serve();

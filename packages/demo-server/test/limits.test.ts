@@ -1,0 +1,69 @@
+/** Per-client rate limit (429), and the store's own guarantees (transactions, paging, pruning). */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Store } from '../src/store.ts';
+import { interval, post, startServer, tempDir } from './helpers.ts';
+
+describe('rate limit', () => {
+  test('beyond CX_RATE_LIMIT requests a minute a client gets 429 with a message; /health is exempt', async () => {
+    const s = await startServer({ rateLimit: 5 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await post(`${s.url}/score`, [interval(i)])).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+      const r = await post(`${s.url}/score`, [interval(1)]);
+      assert.match(r.json.message, /rate limit of 5 requests a minute per client exceeded \(CX_RATE_LIMIT\)/);
+      assert.ok(Number(r.headers.get('retry-after')) > 0);
+      for (let i = 0; i < 8; i++) assert.equal((await fetch(`${s.url}/health`)).status, 200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('Store', () => {
+  const rec = (i: number, id: string | null = null) => ({ clientId: id, ts: i, segment: 'q', json: JSON.stringify(interval(i)) });
+
+  test('a batch is one transaction: a failure writes nothing', () => {
+    const store = new Store(join(tempDir(), 's.sqlite'));
+    store.ingest('ingest', [rec(1), rec(2)]);
+    const bad = { clientId: null, ts: 3, segment: 'q', json: null as unknown as string }; // NOT NULL violation
+    assert.throws(() => store.ingest('ingest', [rec(3), rec(4), bad]));
+    assert.equal(store.count(), 2);
+    store.close();
+  });
+
+  test('seqs only grow, even after pruning; since/latest page oldest first', () => {
+    const store = new Store(join(tempDir(), 's.sqlite'));
+    const out = store.ingest('ingest', Array.from({ length: 10 }, (_, i) => rec(i)));
+    assert.deepEqual(out.seqs, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.deepEqual(store.since(3, 3).map((r) => r.seq), [4, 5, 6]);
+    assert.deepEqual(store.since(3, 3, 2).map((r) => r.seq), [6, 7, 8]);
+    assert.deepEqual(store.since(3, 10, 0, 5).map((r) => r.seq), [4, 5]);
+    assert.deepEqual(store.latest(3).map((r) => r.seq), [8, 9, 10]);
+    assert.equal(store.prune(4), 6);
+    assert.deepEqual(store.since(0, 100).map((r) => r.seq), [7, 8, 9, 10]);
+    store.ingest('ingest', [rec(11)]);
+    assert.equal(store.lastSeq(), 11);
+    store.close();
+  });
+
+  test('results are set later; unscored rows are found (crash recovery)', () => {
+    const store = new Store(join(tempDir(), 's.sqlite'));
+    store.ingest('ingest', [rec(1), rec(2), rec(3)]);
+    store.setResults([{ seq: 1, result: '{"score":0.1}' }]);
+    assert.deepEqual(store.unscored(10).map((r) => r.seq), [2, 3]);
+    assert.equal(store.since(0, 1)[0]!.result, '{"score":0.1}');
+    store.close();
+  });
+
+  test('models: the newest is loaded, only the last 3 kept', () => {
+    const store = new Store(join(tempDir(), 's.sqlite'));
+    for (let i = 1; i <= 5; i++) store.saveModel(new Uint8Array([i, i, i]), 'store', i * 10, i);
+    const m = store.latestModel()!;
+    assert.deepEqual([...m.bytes], [5, 5, 5]);
+    assert.equal(m.throughSeq, 5);
+    store.close();
+  });
+});

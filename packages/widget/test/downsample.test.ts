@@ -1,0 +1,47 @@
+// Min/max downsampling per pixel column (node:test: pure typed-array code).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createColumns, lowerBound, minMaxColumns } from '../src/internal/downsample.ts';
+
+test('a one-point spike survives downsampling at any width', () => {
+  const n = 100_000;
+  const xs = new Float64Array(n);
+  const ys = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    xs[i] = i;
+    ys[i] = 0.5;
+  }
+  ys[54_321] = 0.999;
+  for (const width of [50, 333, 1000]) {
+    const cols = createColumns(width);
+    const visited = minMaxColumns(xs, ys, 0, n - 1, cols);
+    assert.equal(visited, n);
+    let peak = -Infinity;
+    for (let c = 0; c < cols.width; c++) peak = Math.max(peak, cols.max[c]!);
+    assert.equal(Math.fround(peak), Math.fround(0.999));
+    const col = Math.floor((54_321 / (n - 1)) * width);
+    assert.equal(Math.fround(cols.max[Math.min(col, width - 1)]!), Math.fround(0.999));
+  }
+});
+
+test('columns keep first/last values, skip NaN and leave empty columns NaN', () => {
+  const xs = Float64Array.from([0, 1, 2, 3, 10]);
+  const ys = Float32Array.from([1, 5, NaN, 2, 7]);
+  const cols = createColumns(5); // 2 x-units per column over [0, 10]
+  minMaxColumns(xs, ys, 0, 10, cols);
+  assert.deepEqual([cols.min[0], cols.max[0], cols.first[0], cols.last[0]], [1, 5, 1, 5]);
+  assert.deepEqual([cols.min[1], cols.max[1]], [2, 2]); // x=2 is NaN, x=3 is 2
+  assert.ok(Number.isNaN(cols.min[2]!) && Number.isNaN(cols.min[3]!));
+  assert.equal(cols.max[4], 7); // x = x1 lands in the last column
+});
+
+test('only points inside [x0, x1] count (binary search on sorted x)', () => {
+  const xs = Float64Array.from({ length: 1000 }, (_, i) => i * 2);
+  const ys = Float32Array.from({ length: 1000 }, (_, i) => i);
+  assert.equal(lowerBound(xs, 11), 6);
+  const cols = createColumns(10);
+  const visited = minMaxColumns(xs, ys, 100, 200, cols);
+  assert.equal(visited, 51);
+  assert.equal(cols.min[0], 50);
+  assert.equal(cols.max[9], 100);
+});
