@@ -19,6 +19,35 @@ export function serveDemoData(server: StaticServer): string {
   return csv;
 }
 
+/**
+ * Registers /stream: Server-Sent Events in the demo server's wire format (`event: scored`,
+ * `{ seq, record, result }`), here with `result: null` (raw records the widget scores itself):
+ * the last day of the demo data again, one day later, one event every `everyMs`.
+ */
+export function serveStream(server: StaticServer, csv: string, everyMs = 150): void {
+  const [head, ...lines] = csv.trim().split('\n');
+  const cols = head!.split(',');
+  const lastDay = lines.slice(-96 * 2).map((line) => {
+    const v = line.split(',');
+    const rec: Record<string, string> = {};
+    cols.forEach((c, i) => (rec[c] = v[i] ?? ''));
+    rec.timestamp = new Date(Date.parse(rec.timestamp!) + 86_400_000).toISOString();
+    return rec;
+  });
+  server.route('/stream', (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write('retry: 1000\n\n');
+    let seq = 0;
+    const timer = setInterval(() => {
+      if (seq >= lastDay.length) return;
+      const rec = lastDay[seq]!;
+      res.write(`id: ${seq}\nevent: scored\ndata: ${JSON.stringify({ seq, receivedAt: Date.now(), source: 'replay', record: rec, result: null })}\n\n`);
+      seq++;
+    }, everyMs);
+    req.on('close', () => clearInterval(timer));
+  });
+}
+
 /** Collects console errors and uncaught exceptions; `assertClean` fails the test on any. */
 export function watchConsole(page: Page): { errors: string[]; assertClean(): void } {
   const errors: string[] = [];

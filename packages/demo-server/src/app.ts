@@ -57,13 +57,12 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } },
   });
 
-  const store = new Store(config.store);
+  const store = new Store(config.store, config.durability);
   const metrics = new Metrics();
-  const model = new ModelManager(config, store);
+  const model = new ModelManager(config, store, app.log);
   let pipeline: ScoringPipeline;
   const hub = new SseHub(config.maxSseClients, config.heartbeatMs, () => pipeline.scoredThrough);
   pipeline = new ScoringPipeline(store, model, hub, metrics, app.log);
-  model.onInstall = (catchUp) => pipeline.learnFirst(catchUp);
   const metricNames = parseFieldSpec(config.fields).fields.map((f) => f.name);
 
   const ctx: ServerContext = {
@@ -216,6 +215,7 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
       hub.close();
       await app.close();
       pipeline.stop();
+      await model.close();
       store.close();
     },
   };

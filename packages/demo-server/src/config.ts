@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly host: string;
   /** SQLite file; `:memory:` for a throw-away store. */
   readonly store: string;
+  /** `full`: fsync every commit (survives power loss); `normal`: survives a process crash only. */
+  readonly durability: 'full' | 'normal';
   readonly replay: boolean;
   /** Simulated seconds per real second (900: one 15-minute interval a second). */
   readonly replaySpeed: number;
@@ -67,6 +69,7 @@ export const DEFAULTS: ServerConfig = {
   port: 8000,
   host: '127.0.0.1',
   store: './data/cx.sqlite',
+  durability: 'full',
   replay: true,
   replaySpeed: 900,
   generateDays: 14,
@@ -112,6 +115,14 @@ function numIn(min: number, max: number, openMin = false): Parser {
       throw new ConfigError(setting, `must be a number in ${openMin ? '(' : '['}${min}, ${max}], got ${JSON.stringify(raw)}`);
     }
     return n;
+  };
+}
+
+function oneOf(...values: string[]): Parser {
+  return (raw, setting) => {
+    const s = String(raw).trim().toLowerCase();
+    if (!values.includes(s)) throw new ConfigError(setting, `must be one of ${values.join(', ')}; got ${JSON.stringify(raw)}`);
+    return s;
   };
 }
 
@@ -189,6 +200,7 @@ const SETTINGS: readonly { key: Key; env: string; flag?: string; parse: Parser }
   { key: 'port', env: 'PORT', flag: '--port', parse: intIn(0, 65535) },
   { key: 'host', env: 'HOST', flag: '--host', parse: text() },
   { key: 'store', env: 'CX_STORE', flag: '--store', parse: text() },
+  { key: 'durability', env: 'CX_DURABILITY', parse: oneOf('full', 'normal') },
   { key: 'replay', env: 'CX_REPLAY', flag: '--replay', parse: bool },
   { key: 'replaySpeed', env: 'CX_REPLAY_SPEED', flag: '--replay-speed', parse: numIn(0, 1e7, true) },
   { key: 'generateDays', env: 'CX_GENERATE_DAYS', parse: intIn(3, 365) },

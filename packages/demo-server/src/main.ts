@@ -8,7 +8,6 @@ import { isMainThread } from 'node:worker_threads';
 import './train-worker.ts';
 import './scorer-worker.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
-import { createServer } from './app.ts';
 
 async function main(): Promise<void> {
   let config: ServerConfig;
@@ -21,6 +20,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // Loaded after the configuration is checked: a bad value fails fast, before fastify and the engine load.
+  const { createServer } = await import('./app.ts');
   let server;
   try {
     server = await createServer(config);

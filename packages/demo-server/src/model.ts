@@ -121,10 +121,18 @@ export class ModelManager {
     return which === 'stream' ? this.stream! : this.batch!;
   }
 
+  /** /score calls sent to the batch worker and not answered yet (for /health). */
+  scoreCalls = 0;
+
   /** Batch scoring, no state change (POST /score). */
-  score(records: readonly CxRecord[]): Promise<Result[]> {
-    if (!this.loaded) return Promise.reject(new Error('no model yet'));
-    return this.workers()[1].call<Result[]>('score', records);
+  async score(records: readonly CxRecord[]): Promise<Result[]> {
+    if (!this.loaded) throw new Error('no model yet');
+    this.scoreCalls++;
+    try {
+      return await this.workers()[1].call<Result[]>('score', records);
+    } finally {
+      this.scoreCalls--;
+    }
   }
 
   /** Streaming: scores then learns each record, in order. One call at a time (the pipeline's). */
@@ -148,6 +156,8 @@ export class ModelManager {
     const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...this.inFlight];
     const [stream, batch] = this.workers();
     const [cfg] = await Promise.all([stream.call<LoadedConfig>('load', { bytes, catchUp }), batch.call<LoadedConfig>('load', { bytes, catchUp: [] })]);
+    const why = this.mismatch(cfg);
+    if (why) throw new Error(`the model was trained ${why}`);
     this.modelBytes = bytes;
     this.info = { ...info, throughSeq: Math.max(info.throughSeq, scoredThrough) };
     this.loaded = true;
@@ -178,16 +188,10 @@ export class ModelManager {
     let haveModel = false;
     if (stored) {
       try {
-        const cfg = await this.install(stored.bytes, { source: 'file', createdAt: stored.createdAt, records: stored.records, trainMillis: 0, throughSeq: stored.throughSeq }, scoredThrough());
-        const why = this.mismatch(cfg);
-        if (why) {
-          this.loaded = false;
-          this.info = null;
-          this.lastError = `stored model ${stored.id} was trained ${why}; training a new default model`;
-        } else haveModel = true;
+        await this.install(stored.bytes, { source: 'file', createdAt: stored.createdAt, records: stored.records, trainMillis: 0, throughSeq: stored.throughSeq }, scoredThrough());
+        haveModel = true;
       } catch (e) {
-        this.loaded = false;
-        this.lastError = `stored model ${stored.id} could not be loaded (${(e as Error).message}); training a new default model`;
+        this.lastError = `stored model ${stored.id} not used (${(e as Error).message}); training a new default model`;
       }
     }
     const wantReplay = this.config.replay;

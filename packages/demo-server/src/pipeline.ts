@@ -1,10 +1,10 @@
 /**
  * Stored records -> scored -> broadcast. Ingest answers as soon as records are durably
- * written; this queue then scores them with the streaming detector IN SEQ ORDER, writes
- * their results, and broadcasts them on the SSE hub. `scoredThrough` is the highest seq
- * such that every record up to it is scored and broadcast: SSE resume reads the store up
- * to it, and the live broadcast carries everything after it, so a client sees each record
- * once, in order.
+ * written; this queue then has them scored by the stream worker IN SEQ ORDER (one batch
+ * in flight at a time), writes their results, and broadcasts them on the SSE hub.
+ * `scoredThrough` is the highest seq such that every record up to it is scored and
+ * broadcast: SSE resume reads the store up to it, and the live broadcast carries
+ * everything after it, so a client sees each record once, in order.
  */
 import type { CxRecord, Result } from './engine.ts';
 import type { SseHub } from './hub.ts';
@@ -13,16 +13,12 @@ import type { Metrics } from './metrics.ts';
 import type { ModelManager } from './model.ts';
 import type { Store, StoredRow } from './store.ts';
 
-/** Most records scored per turn of the event loop. */
-export const SCORE_CHUNK = 256;
-/** Time budget of one turn: the chunk shrinks to what fits, so requests keep being answered while a backlog drains. */
-export const TURN_BUDGET_MS = 15;
+/** Most records sent to the stream worker at once (smaller: live events sooner; larger: less overhead). */
+export const SCORE_CHUNK = 128;
 
 interface Pending {
   readonly row: StoredRow;
   readonly record: CxRecord;
-  /** Catch-up of a newly installed model: learnt, not stored, not broadcast (already were). */
-  readonly learnOnly?: boolean;
 }
 
 export interface PipelineLog {
@@ -30,9 +26,9 @@ export interface PipelineLog {
 }
 
 export class ScoringPipeline {
-  private readonly queue: Pending[] = [];
+  private queue: Pending[] = [];
   private head = 0;
-  private scheduled = false;
+  private running = false;
   private stopped = false;
   scoredThrough: number;
   private idleWaiters: (() => void)[] = [];
@@ -57,27 +53,19 @@ export class ScoringPipeline {
   /** Queues rows just written (in seq order). Records are the parsed objects of those rows. */
   enqueue(rows: readonly StoredRow[], records: readonly CxRecord[]): void {
     for (let i = 0; i < rows.length; i++) this.queue.push({ row: rows[i]!, record: records[i]! });
-    this.schedule();
-  }
-
-  /** Puts already-scored rows before everything queued, to be learnt by a newly installed model. */
-  learnFirst(rows: readonly StoredRow[]): void {
-    if (rows.length === 0) return;
-    const items: Pending[] = rows.map((row) => ({ row, record: JSON.parse(row.record) as CxRecord, learnOnly: true }));
-    this.queue.splice(0, this.head, ...items);
-    this.head = 0;
-    this.schedule();
+    this.kick();
   }
 
   /** Queues the stored records that have no result (start-up after a crash). */
   recover(): number {
     let n = 0;
+    let after = 0;
     for (;;) {
-      const after = this.queue.length > this.head ? this.queue[this.queue.length - 1]!.row.seq : 0;
       const rows = this.store.unscored(5000).filter((r) => r.seq > after);
       if (rows.length === 0) break;
       this.enqueue(rows, rows.map((r) => JSON.parse(r.record) as CxRecord));
       n += rows.length;
+      after = rows[rows.length - 1]!.seq;
       if (rows.length < 5000) break;
     }
     return n;
@@ -85,7 +73,7 @@ export class ScoringPipeline {
 
   /** Resolves when the queue is empty (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    if (this.pending === 0 && !this.running) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -93,91 +81,72 @@ export class ScoringPipeline {
     this.stopped = true;
   }
 
-  /** Records per turn: adapted so that one turn takes about TURN_BUDGET_MS. */
-  private chunk = 16;
-
-  private adapt(n: number, ms: number): void {
-    const perRecord = ms / Math.max(1, n);
-    this.chunk = Math.max(1, Math.min(SCORE_CHUNK, Math.floor(TURN_BUDGET_MS / Math.max(perRecord, 1e-3))));
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    void this.model.ready.then(() => this.drain());
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    if (this.model.isReady) setImmediate(() => this.drain());
-    else void this.model.ready.then(() => setImmediate(() => this.drain()));
+  private async scoreBatch(batch: readonly Pending[]): Promise<(Result | null)[]> {
+    try {
+      return await this.model.update(batch.map((p) => p.record));
+    } catch {
+      // A batch that cannot be scored (should not pass validation): one by one, so one bad
+      // record does not cost the others; its stored result says it could not be scored.
+      const out: (Result | null)[] = [];
+      for (const p of batch) {
+        try {
+          out.push((await this.model.update([p.record]))[0]!);
+        } catch (err) {
+          this.log.error({ seq: p.row.seq, err: (err as Error).message }, 'record could not be scored');
+          out.push(null);
+        }
+      }
+      return out;
+    }
   }
 
-  private drain(): void {
-    this.scheduled = false;
-    if (this.stopped) return;
-    const t0 = performance.now();
-    // A run of learn-only items is learnt without results or broadcast.
-    let k = this.head;
-    while (k < this.queue.length && this.queue[k]!.learnOnly && k - this.head < this.chunk) k++;
-    if (k > this.head) {
-      const learnt = k - this.head;
-      try {
-        this.model.update(this.queue.slice(this.head, k).map((p) => p.record));
-      } catch (e) {
-        this.log.error({ err: (e as Error).message }, 'catch-up records could not be learnt');
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && this.pending > 0) {
+        const end = Math.min(this.queue.length, this.head + SCORE_CHUNK);
+        const batch = this.queue.slice(this.head, end);
+        const results = await this.scoreBatch(batch);
+        if (this.stopped) return;
+        const pairs: { seq: number; result: string }[] = new Array(batch.length);
+        let text = '';
+        for (let i = 0; i < batch.length; i++) {
+          const r = results[i];
+          const json = r ? JSON.stringify(r) : JSON.stringify({ error: 'could not be scored' });
+          pairs[i] = { seq: batch[i]!.row.seq, result: json };
+          const isAnomaly = r?.isAnomaly === true;
+          if (isAnomaly) this.metrics.anomalies++;
+          text += recordEvents({ ...batch[i]!.row, result: json }, isAnomaly);
+        }
+        try {
+          this.store.setResults(pairs);
+        } catch (e) {
+          // Derived data: on failure the records are scored again at the next start-up.
+          this.log.error({ err: (e as Error).message }, 'storing results failed');
+        }
+        this.metrics.scored += batch.length;
+        this.scoredThrough = batch[batch.length - 1]!.row.seq;
+        this.hub.send(text);
+        this.head = end;
+        if (this.head > 4096 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
       }
-      this.head = k;
-      this.adapt(learnt, performance.now() - t0);
-      this.schedule();
-      return;
-    }
-    let end = this.head;
-    while (end < this.queue.length && !this.queue[end]!.learnOnly && end - this.head < this.chunk) end++;
-    const batch = this.queue.slice(this.head, end);
-    if (batch.length > 0) {
-      let results: (Result | null)[];
-      try {
-        results = this.model.update(batch.map((p) => p.record));
-      } catch (e) {
-        // A batch that cannot be scored (should not pass validation): score one by one so
-        // one bad record does not cost the others, and keep the error as that record's result.
-        results = batch.map((p) => {
-          try {
-            return this.model.update([p.record])[0]!;
-          } catch (err) {
-            this.log.error({ seq: p.row.seq, err: (err as Error).message }, 'record could not be scored');
-            return null;
-          }
-        });
-        void e;
-      }
-      const pairs: { seq: number; result: string }[] = new Array(batch.length);
-      let text = '';
-      for (let i = 0; i < batch.length; i++) {
-        const r = results[i];
-        const json = r ? JSON.stringify(r) : JSON.stringify({ error: 'could not be scored' });
-        pairs[i] = { seq: batch[i]!.row.seq, result: json };
-        const isAnomaly = r?.isAnomaly === true;
-        if (isAnomaly) this.metrics.anomalies++;
-        text += recordEvents({ ...batch[i]!.row, result: json }, isAnomaly);
-      }
-      try {
-        this.store.setResults(pairs);
-      } catch (e) {
-        // The results are derived data: on failure they are recomputed at the next start-up.
-        this.log.error({ err: (e as Error).message }, 'storing results failed');
-      }
-      this.metrics.scored += batch.length;
-      this.scoredThrough = batch[batch.length - 1]!.row.seq;
-      this.hub.send(text);
-      this.head = end;
-      this.adapt(batch.length, performance.now() - t0);
-      if (this.head > 4096 && this.head * 2 > this.queue.length) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
-    }
-    if (this.pending > 0) this.schedule();
-    else {
-      const w = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const f of w) f();
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'scoring stopped');
+    } finally {
+      this.running = false;
+      if (this.pending === 0) {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const f of w) f();
+      } else if (!this.stopped) setTimeout(() => this.kick(), 1000);
     }
   }
 }

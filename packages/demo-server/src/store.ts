@@ -1,10 +1,10 @@
 /**
  * The record store: one SQLite file (better-sqlite3, synchronous API) in WAL mode.
  *
- * Durability: `journal_mode=WAL` + `synchronous=FULL`: every commit fsyncs the WAL before
- * it returns, so a request that was answered survives a process crash AND a power loss.
- * (NORMAL would survive a process crash only; the extra fsync costs about a millisecond
- * a request on an SSD, and batching amortises it.)
+ * Durability: `journal_mode=WAL` + `synchronous=FULL` (default, CX_DURABILITY=full): every
+ * commit fsyncs the WAL before it returns, so a request that was answered survives a
+ * process crash AND a power loss. CX_DURABILITY=normal (synchronous=NORMAL) survives a
+ * process crash only, and saves the fsync (~6 ms a commit on the development machine).
  *
  * Sequence numbers: `seq` is an AUTOINCREMENT rowid, so it only grows and is never
  * reused even after pruning; it is the SSE event id and the paging cursor.
@@ -88,18 +88,30 @@ const toStored = (r: Row): StoredRow => ({ seq: r.seq, receivedAt: r.received_at
 export class Store {
   readonly path: string;
   private readonly db: Database.Database;
+  /**
+   * A second connection for derived data (results): synchronous=NORMAL, no fsync per
+   * commit. Results are recomputed at start-up if a crash loses them, so they do not
+   * need the records' durability, and the fsync would stall the event loop.
+   */
+  private readonly derived: Database.Database;
   private readonly stmts;
   private readonly ingestTx;
   private readonly resultsTx;
 
-  constructor(path: string) {
+  constructor(path: string, durability: 'full' | 'normal' = 'full') {
     this.path = path;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // ':memory:' databases are private to a connection: results go through the main one there.
+    this.derived = path === ':memory:' ? this.db : new Database(path);
+    if (this.derived !== this.db) {
+      this.derived.pragma('synchronous = NORMAL');
+      this.derived.pragma('busy_timeout = 5000');
+    }
     const db = this.db;
     this.stmts = {
       byClientId: db.prepare<[string], { seq: number }>('SELECT seq FROM records WHERE client_id = ?'),
@@ -112,7 +124,7 @@ export class Store {
       latest: db.prepare<[number, number], Row>(
         'SELECT seq, received_at, source, record, result FROM (SELECT * FROM records WHERE seq <= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
       ),
-      setResult: db.prepare<[string, number]>('UPDATE records SET result = ? WHERE seq = ?'),
+      setResult: this.derived.prepare<[string, number]>('UPDATE records SET result = ? WHERE seq = ?'),
       unscored: db.prepare<[number], Row>(
         'SELECT seq, received_at, source, record, result FROM records WHERE result IS NULL ORDER BY seq LIMIT ?',
       ),
@@ -152,7 +164,7 @@ export class Store {
       }
       return { seqs, duplicate, written };
     });
-    this.resultsTx = db.transaction((pairs: readonly { seq: number; result: string }[]) => {
+    this.resultsTx = this.derived.transaction((pairs: readonly { seq: number; result: string }[]) => {
       for (const p of pairs) this.stmts.setResult.run(p.result, p.seq);
     });
   }
@@ -226,6 +238,7 @@ export class Store {
   }
 
   close(): void {
+    if (this.derived !== this.db && this.derived.open) this.derived.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, [], /^PORT: must be an integer in \[0, 65535\], got "eighty"/],
     [{ PORT: '70000' }, [], /^PORT: /],
     [{ CX_REPLAY: 'maybe' }, [], /^CX_REPLAY: must be on or off/],
+    [{ CX_DURABILITY: 'extra' }, [], /^CX_DURABILITY: must be one of full, normal/],
     [{ CX_REPLAY_SPEED: '0' }, [], /^CX_REPLAY_SPEED: must be a number in \(0, /],
     [{ CX_FIELDS: 'aht_avg:up' }, [], /^CX_FIELDS: .*direction "up"/],
     [{ CX_SEGMENT_FIELD: 'que ue' }, [], /^CX_SEGMENT_FIELD: must be a field name/],

@@ -74,7 +74,7 @@ async function send(url: string, b: number): Promise<boolean> {
   return body.count === BATCH;
 }
 
-test('SIGKILL mid-ingest: every acknowledged record survives, none twice', { timeout: 120_000 }, async () => {
+test('SIGKILL mid-ingest: every acknowledged record survives, none twice', { timeout: 240_000 }, async () => {
   const dir = tempDir();
   const store = join(dir, 'cx.sqlite');
   const port = await freePort();

@@ -29,9 +29,13 @@ export interface Timed {
   readonly cpuMs: number;
 }
 
-/** Times `fn`: medians of `runs` runs after one warm-up run (skipped with warmup = false). */
-export function timeMedian(runs: number, fn: () => unknown, warmup = true): Timed {
-  if (warmup) fn();
+/**
+ * Times `fn`: medians of `runs` runs after `warmupRuns` unmeasured runs. Several warm-up runs,
+ * because on a busy machine V8's optimising compiler (a background thread) needs a few calls
+ * before the optimised code arrives.
+ */
+export function timeMedian(runs: number, fn: () => unknown, warmupRuns = 3): Timed {
+  for (let w = 0; w < warmupRuns; w++) fn();
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,6 +164,25 @@ test('score --stream with time and segment fields (ensemble, small forests)', as
   for (const row of got.rows) assert.ok(Number(row[s]) >= 0 && Number(row[s]) <= 1);
 });
 
+test('score --stream --save-model saves what the stream learned; scoring on from it continues the stream', async () => {
+  const input = join(data, 'intervals.csv');
+  const text = readFileSync(input, 'utf8');
+  const lines = text.trimEnd().split('\n');
+  const half = 1 + Math.floor((lines.length - 1) / 2);
+  const first = join(dir, 'first.csv');
+  const second = join(dir, 'second.csv');
+  writeFileSync(first, lines.slice(0, half).join('\n') + '\n');
+  writeFileSync(second, [lines[0], ...lines.slice(half)].join('\n') + '\n');
+  const opts = ['--time-field', 'timestamp', '--segment-field', 'queue', '--fields', FIELDS, '--num-trees', '10', '--sample-size', '64'];
+  const saved = join(dir, 'streamed.cxm');
+  const whole = await inProcess(['score', '--input', input, '--stream', ...opts]);
+  const a = await inProcess(['score', '--input', first, '--stream', ...opts, '--save-model', saved]);
+  const b = await inProcess(['score', '--input', second, '--stream', '--model', saved]);
+  for (const r of [whole, a, b]) assert.equal(r.code, 0, r.stderr);
+  const joined = parseCsv(a.stdout).rows.concat(parseCsv(b.stdout).rows);
+  assert.deepEqual(joined, parseCsv(whole.stdout).rows, 'stream in two runs = stream in one');
+});
+
 test('scores do not depend on --batch-rows (batch with time and segments, and streaming)', async () => {
   const input = join(data, 'intervals.csv');
   const model = join(dir, 'ens.cxm');
@@ -274,3 +293,23 @@ test('--help for each command', async () => {
   }
   assert.match(runs[2]!.stdout, /--stream/);
 });
+
+test('eval odds on one small data set writes the Markdown report; eval nab --help delegates', async (t) => {
+  const dataDir = process.env['CX_DATA_DIR'] ?? resolve(root, '..', 'shared', 'data');
+  if (!existsSync(join(dataDir, 'odds', 'wbc.csv'))) {
+    t.skip(`no ODDS data in ${dataDir}`);
+    return;
+  }
+  const out = join(dir, 'odds.md');
+  const r = await inProcess(['eval', 'odds', '--data', dataDir, '--datasets', 'wbc', '--seeds', '0', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\| wbc \| \d+ \| \d+ \|/);
+  assert.match(readFileSync(out, 'utf8'), /^# ODDS evaluation\n[\s\S]*\| wbc \|/);
+  const bad = await inProcess(['eval', 'odds', '--data', dataDir, '--datasets', 'nosuch', '--out', '-']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^cx-anomaly: error: eval odds: data set\(s\) nosuch not found/);
+  const nab = await cli(['eval', 'nab', '--help']);
+  assert.equal(nab.code, 0, nab.stderr);
+  assert.match(nab.stdout, /Usage: cx-anomaly eval nab/);
+});
+

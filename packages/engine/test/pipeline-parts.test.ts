@@ -138,3 +138,37 @@ test('config validation names the option and the value', () => {
   assert.equal(r.contamination, 0.01);
   assert.deepEqual(r.spec.fields.map((f) => f.direction), ['high', 'low', 'both']);
 });
+
+test('baseline: per segment and hour of day, rolling, state round trip', async () => {
+  const { Baseline } = await import('../src/pipeline/baseline.ts');
+  const H = 3_600_000;
+  // Two days, hourly rows: the value is 100 at noon (+-1) and 10 otherwise, with a little noise.
+  const rows = 48;
+  const data = new Float64Array(rows);
+  const times = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    times[i] = i * H;
+    data[i] = (i % 24 >= 11 && i % 24 <= 13 ? 100 : 10) + (i % 3) - 1;
+  }
+  const b = new Baseline(1);
+  b.fitGlobal({ data, rows, cols: 1 });
+  b.fitHourly({ data, rows, cols: 1 }, undefined, undefined, times, Array.from({ length: rows }, (_, i) => i));
+  assert.ok(b.seasonal);
+  const z = new Float64Array(1);
+  b.standardize([100], 0, '', 12 * H, z, 0);
+  assert.ok(Math.abs(z[0]!) < 2, `100 at noon is normal (z=${z[0]})`);
+  b.standardize([100], 0, '', 3 * H, z, 0);
+  assert.ok(z[0]! > 10, `100 at 3am is not (z=${z[0]})`);
+  const c = Baseline.fromState(1, b.toState());
+  const z2 = new Float64Array(1);
+  c.standardize([100], 0, '', 3 * H, z2, 0);
+  assert.equal(z2[0], z[0]);
+  // Rolling: after many 100s at 3am, 100 becomes normal there.
+  for (let k = 0; k < 40; k++) b.update([100], 0, [0], '', (3 + 24 * (k + 2)) * H);
+  b.standardize([100], 0, '', 3 * H, z, 0);
+  assert.ok(Math.abs(z[0]!) < 2);
+  // Less than 20 h of data: no hourly baseline.
+  const short = new Baseline(1);
+  short.fitHourly({ data: data.subarray(0, 10), rows: 10, cols: 1 }, undefined, undefined, times.subarray(0, 10), Array.from({ length: 10 }, (_, i) => i));
+  assert.ok(!short.seasonal);
+});

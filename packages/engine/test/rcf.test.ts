@@ -133,10 +133,16 @@ test('update and updateWithDetails agree; before the window fills, update return
     for (let i = 0; i < pts.length; i++) {
       const p = pts[i]!;
       const pre = a.score(p);
+      const preAttr = b.attribution(p);
       const sa = a.update(p);
       const sb = b.updateWithDetails(p, dv);
-      // Until a tree is full nothing is forgotten: the fused walk scores the tree as score() does.
-      if (i < 32) assert.equal(sa, pre, `${sampling} point ${i}`);
+      // Until a tree is full nothing is forgotten: the fused walk scores and
+      // attributes the tree exactly as the read-only score()/attribution() do.
+      if (i < 32) {
+        assert.equal(sa, pre, `${sampling} point ${i}`);
+        assert.deepEqual(Array.from(dv.high), Array.from(preAttr.high), `${sampling} point ${i}: high`);
+        assert.deepEqual(Array.from(dv.low), Array.from(preAttr.low), `${sampling} point ${i}: low`);
+      }
       assert.ok(Math.abs(sa - sb) <= 1e-12 * Math.max(1, sa), `${sampling} point ${i}: ${sa} vs ${sb}`);
     }
   }

@@ -91,6 +91,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext, guard: Gua
       model: {
         ready: ctx.model.isReady,
         training: ctx.model.isTraining,
+        pendingScoreCalls: ctx.model.scoreCalls,
         source: m?.source ?? null,
         createdAt: m ? new Date(m.createdAt).toISOString() : null,
         records: m?.records ?? 0,

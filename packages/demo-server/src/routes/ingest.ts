@@ -45,7 +45,7 @@ export function ingestRoutes(app: FastifyInstance, ctx: ServerContext, guard: ((
     const checked = checkRecords(req.body, ctx.config, ctx.metricNames);
     (req as { recordCount?: number }).recordCount = checked.length;
     await modelReady(ctx);
-    const results = ctx.model.score(checked.map((c) => c.record as CxRecord));
+    const results = await ctx.model.score(checked.map((c) => c.record as CxRecord));
     return { results };
   });
 }

@@ -27,7 +27,7 @@ export interface CsvBatch {
 export interface ReadCsvOptions {
   /** Rows per yielded batch (the last may be smaller). Default 8192. */
   readonly batchRows?: number;
-  /** Bytes read from disk at a time. Default 1 MiB. */
+  /** Bytes read from disk at a time. Default 64 KiB (measured faster here than 16 KiB or 256 KiB-1 MiB chunks). */
   readonly chunkBytes?: number;
   readonly delimiter?: string;
 }
@@ -50,7 +50,7 @@ export async function* readCsvBatches(path: string, options: ReadCsvOptions = {}
   const totalBytes = fileSize(path);
   const batchRows = options.batchRows ?? 8192;
   const parser = new CsvParser({ header: true, source: path, ...(options.delimiter ? { delimiter: options.delimiter } : {}) });
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: options.chunkBytes ?? 1 << 20 });
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: options.chunkBytes ?? 1 << 16 });
   let rows: string[][] = [];
   let lines: number[] = [];
   let offset = 0;

@@ -2,8 +2,8 @@
  * From a CSV file to detector input, for `train` and `score`:
  * - which columns are metrics (`--fields`, or every numeric column minus
  *   `--exclude`, the time and the segment field), checked against the header;
- * - each row as a small record holding only the metrics (text, as read), the
- *   segment (text) and the time (epoch ms, parsed here so that a bad time names
+ * - each row as a small record holding only the metrics, the segment and the
+ *   time, as text (the time is parsed here once too, so that a bad time names
  *   its row and line);
  * - a training sample: every row when the file has at most `maxRows` data rows,
  *   else a uniform reservoir sample of `maxRows` rows (seeded), kept in file
@@ -105,10 +105,11 @@ export function batchRecords(plan: InputPlan, batch: CsvBatch): CxRecord[] {
     if (plan.timeIdx >= 0) {
       const v = row[plan.timeIdx]!;
       try {
-        rec[plan.timeField!] = parseTime(v);
+        parseTime(v); // checked here so that a bad time names its row and line
       } catch (e) {
         throw new RecordError(batch.rowOffset + r + 1, batch.lines[r], plan.timeField!, v, (e as Error).message, plan.path);
       }
+      rec[plan.timeField!] = v; // as text: the pipeline reads it with the same parseTime
     }
     if (plan.segmentIdx >= 0) {
       const v = row[plan.segmentIdx]!;

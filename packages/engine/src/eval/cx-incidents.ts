@@ -78,7 +78,7 @@ export function evalCxIncidents(options: CxEvalOptions = {}): CxEvalReport {
     const cut = times[0]! + trainDays * 86_400_000;
     const train = records.filter((_, i) => times[i]! < cut);
     const stream = records.filter((_, i) => times[i]! >= cut);
-    const det = new AnomalyDetector({ seed, ...detectorOpts, fields: CX_FIELDS, timeField: 'timestamp', segmentField: 'queue' });
+    const det = new AnomalyDetector({ seed, supportField: 'volume', ...detectorOpts, fields: CX_FIELDS, timeField: 'timestamp', segmentField: 'queue' });
     det.fit(train);
     const results = det.updateMany(stream);
     const queues = new Set(stream.map((r) => String(r['queue'])));

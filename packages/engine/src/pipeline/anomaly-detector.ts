@@ -67,6 +67,11 @@ export interface ColumnarResult {
   readonly rcf: Float64Array;
   readonly alertId: Int32Array;
   readonly alertStart: Uint8Array;
+  /** -ln(1 - score): orders points far in the tail where `score` rounds to 1. */
+  readonly surprise: Float64Array;
+  /** Each member's surprise (NaN where it did not score). */
+  readonly iforestSurprise: Float64Array;
+  readonly rcfSurprise: Float64Array;
 }
 
 /** Rows for the columnar path: the matrix (NaN = missing) plus optional per-row segment keys and times. */
@@ -116,6 +121,9 @@ interface PointScratch {
 
 interface PointOutcome {
   score: number;
+  surprise: number;
+  lIf: number;
+  lRcf: number;
   grade: number;
   sIf: number;
   sRcf: number;
@@ -143,6 +151,7 @@ export class AnomalyDetector {
   private thresholdSurprise: number;
   private segments: LruMap<SegmentState>;
   private nextAlert = 1;
+  private batchAlert = 1;
   private streamIndex = 0;
   /** Fitted without time order (no timeField, shingle 1): each RRCF is a batch forest (fit from subsamples) that scores but does not learn. */
   private batchRcf = false;
@@ -310,8 +319,8 @@ export class AnomalyDetector {
     const n = matrix.rows;
     if (n === 0) throw new RangeError('fit: no records to train on');
     if (matrix.cols !== this.d) throw new RangeError(`fit: matrix has ${matrix.cols} columns, the field spec has ${this.d} (${this.columns.join(', ')})`);
-    const missing = input.missing ?? nanMask(matrix);
     checkRows(input, n, 'fit');
+    const missing = this.applySupport(matrix, input.missing ?? nanMask(matrix));
     opts.signal?.throwIfAborted();
     this.resolveShingle(false);
     const d = this.d;
@@ -417,6 +426,20 @@ export class AnomalyDetector {
     return this;
   }
 
+  /** supportField rule (see DetectorConfig.supportField): a copy of the mask with the other metrics of low-support rows marked missing. */
+  private applySupport(matrix: Matrix, missing: Uint8Array): Uint8Array {
+    const si = this.config.supportIndex;
+    if (si < 0) return missing;
+    const out = Uint8Array.from(missing);
+    const d = this.d;
+    const min = this.config.minSupport;
+    for (let r = 0; r < matrix.rows; r++) {
+      const v = matrix.data[r * d + si]!;
+      if (missing[r * d + si] === 0 && v === v && v < min) for (let c = 0; c < d; c++) if (c !== si) out[r * d + c] = 1;
+    }
+    return out;
+  }
+
   /** Standardises every row of X in place (per its segment and time). */
   private standardizeRows(X: Matrix, keys: readonly string[] | undefined, times: Float64Array | undefined): void {
     const d = this.d;
@@ -450,7 +473,7 @@ export class AnomalyDetector {
   private ensembleRaw(seg: SegmentState, rawIf: number, rawRcf: number): { lIf: number; lRcf: number; raw: number } {
     const lIf = rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : NaN;
     const lRcf = rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : NaN;
-    return { lIf, lRcf, raw: combineSurprises(lIf, lRcf) };
+    return { lIf, lRcf, raw: combineSurprises(lIf, lRcf, this.config.ensembleRule) };
   }
 
   /** The detector's calibrated surprise before direction rules. */
@@ -523,8 +546,12 @@ export class AnomalyDetector {
     const score = scoreFromSurprise(surprise);
     normalizeTo(high, low, score);
     const above = surprise >= this.thresholdSurprise && surprise > 0;
-    const dec = decide(seg.decision, above, time, this.decisionCfg, () => this.nextAlert++);
+    // Batch scoring numbers its alerts on its own, so that score() leaves the detector untouched.
+    const dec = decide(seg.decision, above, time, this.decisionCfg, learn ? () => this.nextAlert++ : () => this.batchAlert++);
     out.score = score;
+    out.surprise = surprise;
+    out.lIf = lIf;
+    out.lRcf = lRcf;
     out.grade = gradeOf(surprise, this.thresholdSurprise);
     out.sIf = lIf === lIf ? scoreFromSurprise(lIf) : NaN;
     out.sRcf = lRcf === lRcf ? scoreFromSurprise(lRcf) : NaN;
@@ -611,7 +638,7 @@ export class AnomalyDetector {
     const d = this.d;
     if (matrix.cols !== d) throw new RangeError(`matrix has ${matrix.cols} columns, the field spec has ${d} (${this.columns.join(', ')})`);
     checkRows(input, n, learn ? 'update' : 'score');
-    const missing = input.missing ?? nanMask(matrix);
+    const missing = this.applySupport(matrix, input.missing ?? nanMask(matrix));
     const out: ColumnarResult = {
       rows: n,
       score: new Float64Array(n),
@@ -621,9 +648,13 @@ export class AnomalyDetector {
       rcf: new Float64Array(n),
       alertId: new Int32Array(n),
       alertStart: new Uint8Array(n),
+      surprise: new Float64Array(n),
+      iforestSurprise: new Float64Array(n),
+      rcfSurprise: new Float64Array(n),
     };
     if (n === 0) return out;
     if (!this.fitted && !learn) throw new Error('score: the detector is not fitted; call fit() first, or update() to stream');
+    this.batchAlert = 1;
     this.resolveShingle(!this.fitted);
     const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
     const keys = input.segments;
@@ -637,7 +668,7 @@ export class AnomalyDetector {
     }
     // Batch views: per segment, a copy of the shingle and a fresh alert state.
     const views = new Map<string, SegmentState>();
-    const outcome: PointOutcome = { score: 0, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
+    const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
     const sc = this.scratch;
     const oneRow: Matrix = { data: sc.one, rows: 1, cols: d };
     const every = Math.max(1, Math.min(10000, Math.ceil(n / 100)));
@@ -692,6 +723,9 @@ export class AnomalyDetector {
       out.rcf[i] = outcome.sRcf;
       out.alertId[i] = outcome.alertId;
       out.alertStart[i] = outcome.alertStart ? 1 : 0;
+      out.surprise[i] = outcome.surprise;
+      out.iforestSurprise[i] = outcome.lIf;
+      out.rcfSurprise[i] = outcome.lRcf;
       if (results) {
         const index = learn ? this.streamIndex : i;
         results.push(this.buildResult(index, seg, outcome, time, imputedMetrics(missing, this.columns, i)));
@@ -726,6 +760,9 @@ export class AnomalyDetector {
     out.rcf[i] = NaN;
     out.alertId[i] = 0;
     out.alertStart[i] = 0;
+    out.surprise[i] = 0;
+    out.iforestSurprise[i] = NaN;
+    out.rcfSurprise[i] = NaN;
   }
 
   /**
@@ -792,12 +829,15 @@ export class AnomalyDetector {
       timeDecay: c.timeDecay,
       seed: c.seed,
       seasonality: c.seasonality,
+      ensembleRule: c.ensembleRule,
+      minSupport: c.minSupport,
       calibrationWindow: c.calibrationWindow,
       lazyFitAfter: c.lazyFitAfter,
     };
     if (c.timeField !== undefined) config['timeField'] = c.timeField;
     if (c.segmentField !== undefined) config['segmentField'] = c.segmentField;
     if (c.maxAlertsPerDay !== undefined) config['maxAlertsPerDay'] = c.maxAlertsPerDay;
+    if (c.supportIndex >= 0) config['supportField'] = this.columns[c.supportIndex];
     if (this.shingleSize > 0 || c.shingleSize !== undefined) config['shingleSize'] = this.shingleSize || c.shingleSize;
     return {
       config,
@@ -873,7 +913,7 @@ export class AnomalyDetector {
 
 // ---------------------------------------------------------------- helpers
 
-const EMPTY_OUTCOME: PointOutcome = { score: 0, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
+const EMPTY_OUTCOME: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
 
 function nanMask(m: Matrix): Uint8Array {
   const mask = new Uint8Array(m.data.length);

@@ -161,12 +161,9 @@ export class Baseline {
         bins.center[j] = this.center[m]!;
         bins.scale[j] = this.scale[m]!;
       } else {
-        const v = this.buf.subarray(0, n);
-        const rb = robust(v);
+        const rb = robust(this.buf.subarray(0, n));
         bins.center[j] = rb.center;
-        // Zero-inflated bins (a night hour's transfer rate: mostly 0, now and then 1 of 1)
-        // have MAD 0 but a heavy tail: the standard deviation keeps their scale honest.
-        bins.scale[j] = Math.max(rb.scale, stdDev(v), SCALE_FLOOR * this.scale[m]!);
+        bins.scale[j] = Math.max(rb.scale, SCALE_FLOOR * this.scale[m]!);
       }
     }
     return j;
@@ -255,16 +252,6 @@ function robust(v: Float64Array): { center: number; scale: number } {
   let s = 1.4826 * median(dev);
   if (!(s > 0)) s = (1.2533 * sum) / n;
   return { center: med, scale: s };
-}
-
-function stdDev(a: Float64Array): number {
-  const n = a.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += a[i]!;
-  mean /= n;
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (a[i]! - mean) ** 2;
-  return n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
 }
 
 function median(a: Float64Array): number {

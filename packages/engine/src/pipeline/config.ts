@@ -3,6 +3,7 @@
  * and the value it got, so a bad CLI flag or widget attribute reads as a message.
  */
 import { parseFieldSpec, type Direction, type FieldSpec } from '../features/field-spec.ts';
+import { ENSEMBLE_RULES, type EnsembleRule } from './ensemble.ts';
 import type { DetectorConfig, DetectorKind, SamplingMode } from './types.ts';
 
 export class ConfigError extends Error {
@@ -27,6 +28,10 @@ export interface ResolvedConfig {
   readonly timeDecay: number;
   readonly seed: number;
   readonly seasonality: 'hourly' | 'none';
+  readonly ensembleRule: EnsembleRule;
+  /** Column index of the support field in the spec, -1 when none. */
+  readonly supportIndex: number;
+  readonly minSupport: number;
   /** Scores kept by each calibrator. */
   readonly calibrationWindow: number;
   /** Stream-only: points after which the Isolation Forest is trained on what was seen. */
@@ -38,7 +43,7 @@ const SAMPLINGS: readonly SamplingMode[] = ['window', 'decay'];
 const KNOWN_KEYS = new Set([
   'fields', 'detector', 'timeField', 'segmentField', 'maxSegments', 'numTrees', 'sampleSize', 'shingleSize',
   'contamination', 'maxAlertsPerDay', 'minDuration', 'cooldown', 'sampling', 'timeDecay', 'seed',
-  'calibrationWindow', 'lazyFitAfter', 'seasonality',
+  'calibrationWindow', 'lazyFitAfter', 'seasonality', 'supportField', 'minSupport', 'ensembleRule',
 ]);
 
 
@@ -119,7 +124,23 @@ export function resolveConfig(config: DetectorConfig): ResolvedConfig {
   if (seasonality !== 'hourly' && seasonality !== 'none') {
     throw new ConfigError(`seasonality must be 'hourly' or 'none', got ${JSON.stringify(config.seasonality)}`);
   }
+  let supportIndex = -1;
+  if (config.supportField !== undefined) {
+    supportIndex = spec.fields.findIndex((f) => f.name === config.supportField);
+    if (supportIndex < 0) {
+      throw new ConfigError(`supportField "${config.supportField}" is not a metric of the field spec (${spec.fields.map((f) => f.name).join(', ')})`);
+    }
+  }
+  const minSupport = config.minSupport ?? 5;
+  if (typeof minSupport !== 'number' || !(minSupport >= 0) || !Number.isFinite(minSupport)) {
+    throw new ConfigError(`minSupport must be a finite number >= 0, got ${JSON.stringify(config.minSupport)}`);
+  }
+  const ensembleRule = config.ensembleRule ?? 'mean';
+  if (!ENSEMBLE_RULES.includes(ensembleRule)) throw new ConfigError(`ensembleRule must be one of ${ENSEMBLE_RULES.join(', ')}, got ${JSON.stringify(config.ensembleRule)}`);
   return {
+    ensembleRule,
+    supportIndex,
+    minSupport,
     seasonality,
     spec,
     detector,

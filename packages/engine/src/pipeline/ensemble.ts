@@ -10,19 +10,14 @@
  * once more against its own distribution, so that the threshold by contamination
  * means the same for the ensemble as for a single detector.
  *
- * A member that did not score (not fitted yet, RRCF warming up) is left out; with
+ * Alternatives (config `ensembleRule`): 'max' of the surprises, 'score-mean' (mean of
+ * the calibrated scores). A member that did not score (not fitted yet, RRCF warming up) is left out; with
  * neither, the result is NaN ("no score").
  */
-export type EnsembleRule = 'mean' | 'max' | 'sum-prob';
+export type EnsembleRule = 'mean' | 'max' | 'score-mean';
+export const ENSEMBLE_RULES: readonly EnsembleRule[] = ['mean', 'max', 'score-mean'];
 
-let rule: EnsembleRule = 'mean';
-
-/** For the evaluation scripts only: switch the rule (documented default: 'mean'). */
-export function setEnsembleRule(r: EnsembleRule): void {
-  rule = r;
-}
-
-export function combineSurprises(lIf: number, lRcf: number): number {
+export function combineSurprises(lIf: number, lRcf: number, rule: EnsembleRule = 'mean'): number {
   const hasIf = lIf === lIf;
   const hasRcf = lRcf === lRcf;
   if (!hasIf && !hasRcf) return NaN;
@@ -31,9 +26,11 @@ export function combineSurprises(lIf: number, lRcf: number): number {
   switch (rule) {
     case 'max':
       return Math.max(lIf, lRcf);
-    case 'sum-prob':
-      // Mean of calibrated scores (rank averaging).
-      return -Math.log(1 - 0.5 * (-Math.expm1(-lIf) - Math.expm1(-lRcf)) + 1e-300);
+    case 'score-mean': {
+      // Mean of the calibrated scores (rank averaging), as a surprise.
+      const p = 0.5 * (Math.exp(-lIf) + Math.exp(-lRcf));
+      return -Math.log(Math.max(p, 1e-300));
+    }
     default:
       return 0.5 * (lIf + lRcf);
   }

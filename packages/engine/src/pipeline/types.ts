@@ -46,11 +46,22 @@ export interface DetectorConfig {
   /** Seed of every random choice. Default 1. */
   readonly seed?: number;
   /**
+   * Field counting the contacts behind each record's averages (e.g. `volume`); must be a
+   * metric of the spec. Where it is below `minSupport`, the OTHER metrics of the record are
+   * treated as missing (imputed, listed in `imputed`): an average of one or two contacts
+   * says little, and night intervals would otherwise dominate the alerts.
+   */
+  readonly supportField?: string;
+  /** Smallest support for the other metrics to count. Default 5. */
+  readonly minSupport?: number;
+  /**
    * Baseline each metric is standardised against before the detectors: 'hourly' (default):
    * per segment and hour of day, learned by `fit` from timed records spanning >= 20 h (else
    * global); 'none': one global median/scale per metric.
    */
   readonly seasonality?: 'hourly' | 'none';
+  /** How calibrated IF and RRCF scores combine (pipeline/ensemble.ts). Default 'mean' (of surprises). */
+  readonly ensembleRule?: 'mean' | 'max' | 'score-mean';
   /** Raw scores each calibrator keeps (its rolling window). Default 1000. */
   readonly calibrationWindow?: number;
   /** Stream-only use (no `fit`): the Isolation Forest is trained on the first this-many points. Default 256. */

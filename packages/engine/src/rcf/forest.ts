@@ -33,6 +33,7 @@ import { describe, NodeStore } from './node-store.ts';
 import { PointStore } from './point-store.ts';
 import { DecayHeaps, WindowRing } from './sampler.ts';
 import { TreeVisitors } from './visitors.ts';
+import { createAttrScratch, type AttrScratch } from './attribution.ts';
 
 export type SamplingMode = 'window' | 'decay';
 
@@ -120,6 +121,7 @@ export class RandomCutForest {
   private readonly q: Float64Array;
   private readonly old: Float64Array;
   private readonly attr: DiVector;
+  private readonly treeAttr: AttrScratch;
   private impute: Float64Array;
 
   constructor(options: RandomCutForestOptions) {
@@ -162,6 +164,7 @@ export class RandomCutForest {
     this.q = new Float64Array(dims);
     this.old = new Float64Array(dims);
     this.attr = createDiVector(dims);
+    this.treeAttr = createAttrScratch(dims);
     this.impute = new Float64Array(numTrees);
   }
 
@@ -449,7 +452,7 @@ export class RandomCutForest {
     if (this.ring) b += this.ring.ring.byteLength + this.ring.leaf.byteLength;
     if (this.heaps) b += this.heaps.byteLength();
     b += this.q.byteLength * 2 + this.attr.high.byteLength * 2 + this.impute.byteLength;
-    b += this.dimensions * (8 * 6 + 2) + (this.sampleSize + 1) * 4; // visitor scratch
+    b += this.dimensions * 8 * 6 * 2 + this.dimensions * 2 + (this.sampleSize + 1) * 4; // per-tree DiVector scratch (forest, visitors), visitor path
     return b;
   }
 
@@ -614,6 +617,17 @@ export class RandomCutForest {
     return s / this.numTrees;
   }
 
+  /** out += (one tree's DiVector) x scale. */
+  private addTreeAttribution(at: AttrScratch, scale: number, out: DiVector): void {
+    const { high, low } = at;
+    const oh = out.high;
+    const ol = out.low;
+    for (let d = 0; d < this.dimensions; d++) {
+      oh[d] = oh[d]! + high[d]! * scale;
+      ol[d] = ol[d]! + low[d]! * scale;
+    }
+  }
+
   /**
    * One streaming step (see update()); returns the forest score of q against
    * the trees after forgetting and before inserting, and with `out` its DiVector.
@@ -648,11 +662,13 @@ export class RandomCutForest {
       const idx = points.add(q);
       points.acquire(idx);
       const lbase = ring.push(idx) * T;
+      const at = out ? this.treeAttr : null;
       for (let t = 0; t < T; t++) {
-        if (out) acc += visitors.attribution(t, q, points, w, out.high, out.low);
-        if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
+        if (nodes.insert(t, q, idx, points, this.prng, at)) points.acquire(idx);
         ringLeaf[lbase + t] = nodes.lastLeaf;
-        if (!out) acc += nodes.lastScore * log2p1[nodes.lastMass]!;
+        const norm = log2p1[nodes.lastMass]!;
+        acc += nodes.lastScore * norm;
+        if (at && out) this.addTreeAttribution(at, w * norm, out);
       }
     } else {
       const heaps = this.heaps!;
@@ -675,9 +691,11 @@ export class RandomCutForest {
           if (rel >= 0) points.release(rel);
           points.release(ev);
         }
-        if (out) acc += visitors.attribution(t, q, points, w, out.high, out.low);
-        if (nodes.insert(t, q, idx, points, this.prng)) points.acquire(idx);
-        if (!out) acc += nodes.lastScore * log2p1[nodes.lastMass]!;
+        const at = out ? this.treeAttr : null;
+        if (nodes.insert(t, q, idx, points, this.prng, at)) points.acquire(idx);
+        const norm = log2p1[nodes.lastMass]!;
+        acc += nodes.lastScore * norm;
+        if (at && out) this.addTreeAttribution(at, w * norm, out);
         heaps.push(t, idx, weight, nodes.lastLeaf);
         points.acquire(idx);
       }

@@ -15,7 +15,9 @@
  * walk of the whole subtree. Storing them costs 2 x 8 x dims bytes a node
  * (100 trees x 255 nodes x 12 dims: 4.9 MB), which a browser tab affords; AWS
  * keeps a configurable fraction of boxes cached for the same reason. A delete
- * recomputes boxes only up to the first ancestor whose box did not change.
+ * recomputes boxes only up to the first ancestor whose box did not change, and
+ * only in the dimensions where the removed point touched a face; it starts
+ * from the leaf the insert reported (the samplers keep it), with no descent.
  *
  * A leaf holds one point index and a mass (copies of equal points collapse into
  * one leaf, as in AWS RCF and rrcf). Cuts send x to the left when
@@ -23,6 +25,7 @@
  */
 import type { Prng } from '../random/prng.ts';
 import type { PointStore } from './point-store.ts';
+import { duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export const EMPTY = 0x7fffffff;
 
@@ -180,11 +183,12 @@ export class NodeStore {
    * separates. A normal point costs box work on a few bottom levels only.
    * The same walk yields q's AWS anomaly score against the tree as it was
    * before the insert (see visitors.ts; bit-identical to TreeVisitors.score):
-   * left in `lastScore` (unscaled) with the tree's mass in `lastMass`.
+   * left in `lastScore` (unscaled) with the tree's mass in `lastMass`; with
+   * `at`, also its DiVector (unscaled, as TreeVisitors.attribution) in at.high/low.
    * Returns true when a new leaf refers to pointIdx (caller acquires a
    * reference), false when q joined an equal leaf (its mass went up).
    */
-  insert(t: number, q: Float64Array, pointIdx: number, points: PointStore, prng: Prng): boolean {
+  insert(t: number, q: Float64Array, pointIdx: number, points: PointStore, prng: Prng, at: AttrScratch | null = null): boolean {
     const dims = this.dims;
     const boxMin = this.boxMin;
     const boxMax = this.boxMax;
@@ -199,6 +203,10 @@ export class NodeStore {
       this.lastScore = 0;
       this.lastMass = 0;
       this.lastLeaf = l;
+      if (at) {
+        at.high.fill(0);
+        at.low.fill(0);
+      }
       return true;
     }
     const path = this.path;
@@ -222,12 +230,16 @@ export class NodeStore {
     if (sum === 0) {
       // duplicate: AWS damp x scoreSeen
       this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
+      if (at) duplicateAttribution(this, path, depth, r, q, pv, this.lastScore, at);
       this.leafMass[leaf]!++;
       for (let i = 0; i < depth; i++) this.mass[path[i]!]!++;
       this.lastLeaf = leaf;
       return false;
     }
     let score = 1 / (depth + 1);
+    if (at) leafAttribution(pv, base, q, score, sum, at);
+    const dh = at ? at.dh : null;
+    const dl = at ? at.dl : null;
     // Going up: record, per level where q lies outside the box, the gap (the
     // part of box+q's side lengths a separating cut can hit) and the merged
     // side-length sum; stop at the first box that contains q. The score
@@ -239,18 +251,38 @@ export class NodeStore {
       const off = path[i]! * dims;
       let gap = 0;
       let sumNew = 0;
-      for (let d = 0; d < dims; d++) {
-        let mn = boxMin[off + d]!;
-        let mx = boxMax[off + d]!;
-        const v = q[d]!;
-        if (v < mn) {
-          gap += mn - v;
-          mn = v;
-        } else if (v > mx) {
-          gap += v - mx;
-          mx = v;
+      if (dh && dl) {
+        for (let d = 0; d < dims; d++) {
+          let mn = boxMin[off + d]!;
+          let mx = boxMax[off + d]!;
+          const v = q[d]!;
+          dh[d] = 0;
+          dl[d] = 0;
+          if (v < mn) {
+            dl[d] = mn - v;
+            gap += mn - v;
+            mn = v;
+          } else if (v > mx) {
+            dh[d] = v - mx;
+            gap += v - mx;
+            mx = v;
+          }
+          sumNew += mx - mn;
         }
-        sumNew += mx - mn;
+      } else {
+        for (let d = 0; d < dims; d++) {
+          let mn = boxMin[off + d]!;
+          let mx = boxMax[off + d]!;
+          const v = q[d]!;
+          if (v < mn) {
+            gap += mn - v;
+            mn = v;
+          } else if (v > mx) {
+            gap += v - mx;
+            mx = v;
+          }
+          sumNew += mx - mn;
+        }
       }
       if (gap <= 0) break;
       top = i;
@@ -258,6 +290,7 @@ export class NodeStore {
       sums[i] = sumNew;
       const sep = gap / sumNew;
       score = sep / (i + 1) + (1 - sep) * score;
+      if (at) stepAttribution(at, dims, gap, sumNew, i);
     }
     // Coming down from `top`: one uniform per level; the cut separates q iff it
     // falls in the gap part (probability gap/sumNew). The first separating
@@ -471,7 +504,7 @@ export class NodeStore {
   }
 
   byteLength(): number {
-    let b = 0;
+    let b = this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength;
     for (const a of this.arrayList()) b += a.byteLength;
     return b;
   }

@@ -24,6 +24,7 @@
  */
 import { EMPTY, type NodeStore } from './node-store.ts';
 import type { PointStore } from './point-store.ts';
+import { createAttrScratch, duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export class TreeVisitors {
   private readonly nodes: NodeStore;
@@ -32,13 +33,8 @@ export class TreeVisitors {
   private readonly log2p1: Float64Array;
   private readonly path: Int32Array;
   private readonly inside: Uint8Array;
-  /** Per-tree DiVector being built (unnormalised). */
-  readonly high: Float64Array;
-  readonly low: Float64Array;
-  private readonly shadowMin: Float64Array;
-  private readonly shadowMax: Float64Array;
-  private readonly diffHigh: Float64Array;
-  private readonly diffLow: Float64Array;
+  /** Per-tree DiVector being built (unnormalised) and its scratch. */
+  private readonly at: AttrScratch;
   private readonly missing: Uint8Array;
   private impLeaf = -1;
 
@@ -48,12 +44,7 @@ export class TreeVisitors {
     this.log2p1 = log2p1;
     this.path = new Int32Array(nodes.sampleSize + 1);
     this.inside = new Uint8Array(this.dims);
-    this.high = new Float64Array(this.dims);
-    this.low = new Float64Array(this.dims);
-    this.shadowMin = new Float64Array(this.dims);
-    this.shadowMax = new Float64Array(this.dims);
-    this.diffHigh = new Float64Array(this.dims);
-    this.diffLow = new Float64Array(this.dims);
+    this.at = createAttrScratch(this.dims);
     this.missing = new Uint8Array(this.dims);
   }
 
@@ -133,86 +124,17 @@ export class TreeVisitors {
       r = q[ns.cutDim[r]!]! <= ns.cutValue[r]! ? ns.left[r]! : ns.right[r]!;
     }
     const leaf = ~r;
-    const leafRef = r;
     const treeMass = depth > 0 ? ns.mass[path[0]!]! : ns.leafMass[leaf]!;
     const norm = this.log2p1[treeMass]!;
     const lm = ns.leafMass[leaf]!;
     const pv = points.values;
     const lbase = ns.leafPoint[leaf]! * dims;
-    const high = this.high;
-    const low = this.low;
-    const inside = this.inside;
-    const dh = this.diffHigh;
-    const dl = this.diffLow;
-    inside.fill(0);
-    const bmin = ns.boxMin;
-    const bmax = ns.boxMax;
+    const at = this.at;
+    const { high, low, dh, dl } = at;
     let score: number;
     if (points.equals(ns.leafPoint[leaf]!, q)) {
-      // Duplicate: the score is damp x scoreSeen; directions come from the
-      // sibling boxes merged upward (the tree as if this point were absent).
       score = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
-      const eq = score / (2 * dims);
-      high.fill(eq);
-      low.fill(eq);
-      const smin = this.shadowMin;
-      const smax = this.shadowMax;
-      let child = leafRef;
-      for (let i = depth - 1; i >= 0; i--) {
-        const n = path[i]!;
-        const sib = ns.left[n] === child ? ns.right[n]! : ns.left[n]!;
-        // merge the sibling's box into the shadow box
-        if (sib < 0) {
-          const sb = ns.leafPoint[~sib]! * dims;
-          for (let d = 0; d < dims; d++) {
-            const v = pv[sb + d]!;
-            if (i === depth - 1 || v < smin[d]!) smin[d] = v;
-            if (i === depth - 1 || v > smax[d]!) smax[d] = v;
-          }
-        } else {
-          const so = sib * dims;
-          for (let d = 0; d < dims; d++) {
-            const a = bmin[so + d]!;
-            const b = bmax[so + d]!;
-            if (i === depth - 1 || a < smin[d]!) smin[d] = a;
-            if (i === depth - 1 || b > smax[d]!) smax[d] = b;
-          }
-        }
-        child = n;
-        let sumNew = 0;
-        let diff = 0;
-        for (let d = 0; d < dims; d++) {
-          dh[d] = 0;
-          dl[d] = 0;
-          const mn = smin[d]!;
-          const mx = smax[d]!;
-          const v = q[d]!;
-          if (v > mx) {
-            dh[d] = v - mx;
-            diff += v - mx;
-            sumNew += v - mn;
-          } else if (v < mn) {
-            dl[d] = mn - v;
-            diff += mn - v;
-            sumNew += mx - v;
-          } else sumNew += mx - mn;
-        }
-        if (!(diff > 0) || !(sumNew > 0)) break;
-        const p = diff / sumNew;
-        const ns0 = 1 / (i + 1);
-        for (let d = 0; d < dims; d++) {
-          high[d] = (dh[d]! / sumNew) * ns0 + (1 - p) * high[d]!;
-          low[d] = (dl[d]! / sumNew) * ns0 + (1 - p) * low[d]!;
-        }
-      }
-      // Renormalise so the parts sum to the duplicate's score.
-      let total = 0;
-      for (let d = 0; d < dims; d++) total += high[d]! + low[d]!;
-      const f = total > 0 ? score / total : 0;
-      for (let d = 0; d < dims; d++) {
-        high[d] = high[d]! * f;
-        low[d] = low[d]! * f;
-      }
+      duplicateAttribution(ns, path, depth, r, q, pv, score, at);
     } else {
       score = 1 / (depth + 1);
       let sum = 0;
@@ -221,15 +143,13 @@ export class TreeVisitors {
         const v = q[d]!;
         sum += a > v ? a - v : v - a;
       }
-      for (let d = 0; d < dims; d++) {
-        const a = pv[lbase + d]!;
-        const v = q[d]!;
-        high[d] = v > a ? (score * (v - a)) / sum : 0;
-        low[d] = v < a ? (score * (a - v)) / sum : 0;
-      }
+      leafAttribution(pv, lbase, q, score, sum, at);
+      const inside = this.inside;
+      inside.fill(0);
+      const bmin = ns.boxMin;
+      const bmax = ns.boxMax;
       for (let i = depth - 1; i >= 0; i--) {
-        const n = path[i]!;
-        const off = n * dims;
+        const off = path[i]! * dims;
         let sumNew = 0;
         let diff = 0;
         for (let d = 0; d < dims; d++) {
@@ -257,13 +177,8 @@ export class TreeVisitors {
         }
         if (diff <= 0) break;
         const p = diff / sumNew;
-        const s0 = 1 / (i + 1);
-        score = p * s0 + (1 - p) * score;
-        const keep = 1 - p;
-        for (let d = 0; d < dims; d++) {
-          high[d] = (dh[d]! / sumNew) * s0 + keep * high[d]!;
-          low[d] = (dl[d]! / sumNew) * s0 + keep * low[d]!;
-        }
+        score = p / (i + 1) + (1 - p) * score;
+        stepAttribution(at, dims, diff, sumNew, i);
       }
     }
     const w = weight * norm;

@@ -28,7 +28,7 @@ export interface EngineClientOptions {
   readonly onWarning?: (message: string, code: string) => void;
   /** Milliseconds a worker has to answer the start handshake before the next mode is tried. Default 10000. */
   readonly startTimeoutMs?: number;
-  /** Milliseconds a cancelled job has to stop before the worker is terminated and restarted. Default 250. */
+  /** Milliseconds a cancelled job has to stop before the worker is terminated and restarted. Default 1000. */
   readonly cancelGraceMs?: number;
   /** Persist models, streaming state in IndexedDB. Default true. */
   readonly cache?: boolean;

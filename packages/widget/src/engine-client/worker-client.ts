@@ -219,8 +219,8 @@ export class WorkerEngineClient extends BaseEngineClient {
         grace = setTimeout(() => {
           if (settled) return;
           reject(abortError(signal, what));
-          h.terminate(`${what} was cancelled and did not stop within ${this.options.cancelGraceMs ?? 250} ms`);
-        }, this.options.cancelGraceMs ?? 250);
+          h.terminate(`${what} was cancelled and did not stop within ${this.options.cancelGraceMs ?? 1000} ms`);
+        }, this.options.cancelGraceMs ?? 1000);
       };
       signal.addEventListener('abort', onAbort, { once: true });
     });

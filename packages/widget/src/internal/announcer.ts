@@ -18,8 +18,9 @@ export class Announcer {
   /** Announces now (a response to the user's own action). */
   say(text: string): void {
     this.write('');
-    // A new text node, so the same sentence twice is announced twice.
-    queueMicrotask(() => this.write(text));
+    // Clear first and write a moment later (after a render), so the same sentence twice is
+    // announced twice.
+    setTimeout(() => this.write(text), 60);
   }
 
   private flushSoon(): void {

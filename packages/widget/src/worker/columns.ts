@@ -11,10 +11,20 @@ import type { PackedColumn, RecordBatch, ResultColumns } from './protocol.ts';
 /** Records per slice of main-thread work between yields (keeps each task well under 50 ms). */
 export const MAIN_THREAD_SLICE = 8192;
 
-/** Gives the event loop a turn (rendering, input) between slices of main-thread work. */
+/**
+ * Main thread: gives the event loop a turn (rendering, input) between slices of work.
+ * `scheduler.yield()` resumes ahead of other queued tasks, which is what the main thread
+ * wants (stay responsive, then carry on) and NOT what a worker waiting for a cancel
+ * message wants: use {@link yieldForMessages} there.
+ */
 export function yieldToEventLoop(): Promise<void> {
   const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
   if (s?.yield) return s.yield();
+  return yieldForMessages();
+}
+
+/** Lets every task already queued (e.g. a `cancel` message) run first: a fresh macrotask at the back of the queue. */
+export function yieldForMessages(): Promise<void> {
   return new Promise((resolve) => {
     // A MessageChannel task is not clamped to 4 ms as nested setTimeouts are.
     if (typeof MessageChannel === 'function') {

@@ -4,8 +4,8 @@
  * through Comlink) and on the main thread (the in-process fallback), so both modes
  * compute exactly the same thing.
  *
- * Chunking and cancellation. Streaming updates are split into chunks of
- * `UPDATE_CHUNK` records (exact: the detector's state carries over between
+ * Chunking and cancellation. Streaming updates are split into chunks of about
+ * `CHUNK_TARGET_MS` of work (exact: the detector's state carries over between
  * `updateMany` calls); between chunks the service yields to the event loop, where a
  * `cancel(jobId)` message can arrive, and then checks the job's cancel flag. `fit`
  * and batch `score` are single engine calls (batch scoring carries shingles and
@@ -20,7 +20,7 @@ import type { EngineBackend } from '../engine-client/types.ts';
 import { KvStore } from '../cache/kv-store.ts';
 import { ModelCache, modelCacheKey } from '../cache/model-cache.ts';
 import { fieldsOf } from './fields.ts';
-import { allocResultColumns, unpackRecords, writeResults, yieldToEventLoop } from './columns.ts';
+import { allocResultColumns, unpackRecords, writeResults, yieldForMessages } from './columns.ts';
 import type {
   EngineServiceApi,
   ProgressSink,
@@ -32,8 +32,10 @@ import type {
   WorkerTrainResult,
 } from './protocol.ts';
 
-/** Records per streaming chunk: between chunks the worker reads its messages (cancel). */
-export const UPDATE_CHUNK = 2048;
+/** Streaming chunks aim at this many milliseconds: between chunks the worker reads its messages (cancel). */
+export const CHUNK_TARGET_MS = 100;
+const FIRST_UPDATE_CHUNK = 64;
+const MAX_UPDATE_CHUNK = 16384;
 /** Least milliseconds between two progress reports. */
 export const PROGRESS_INTERVAL_MS = 100;
 /** Least milliseconds between two streaming-state snapshots written to the cache. */
@@ -188,15 +190,20 @@ export class EngineService implements EngineServiceApi {
       const progress = throttle(onProgress);
       const cols = allocResultColumns(n, det.config.spec.fields.map((f) => f.name));
       const segments = new Map<string, number>();
-      for (let from = 0; from < n; from += UPDATE_CHUNK) {
-        const to = Math.min(n, from + UPDATE_CHUNK);
-        const records = unpackRecords(batch, from, to);
-        const results = det.updateMany(records, { signal: flag as unknown as AbortSignal });
+      // Chunks sized to take about CHUNK_TARGET_MS, so a cancel is seen within that time.
+      let chunk = FIRST_UPDATE_CHUNK;
+      for (let from = 0; from < n; ) {
+        const to = Math.min(n, from + chunk);
+        const t0 = performance.now();
+        const results = det.updateMany(unpackRecords(batch, from, to), { signal: flag as unknown as AbortSignal });
         writeResults(cols, results, from, segments);
+        const perRecord = (performance.now() - t0) / (to - from);
+        chunk = Math.max(16, Math.min(MAX_UPDATE_CHUNK, Math.round(CHUNK_TARGET_MS / Math.max(perRecord, 1e-3))));
+        from = to;
         progress?.({ done: to, total: n, phase: 'update' });
         if (to < n) {
           // Let a cancel message in, then honour it. State stays consistent: whole chunks only.
-          await yieldToEventLoop();
+          await yieldForMessages();
           flag.throwIfAborted();
         }
       }

@@ -19,7 +19,7 @@ volume_collapse, level_shift, single_interaction. Same seed, same files.
 
 Options:
   --out DIR      folder to write (created if needed)
-  --days N       days of data (default 28, about 96k interactions)
+  --days N       days of data (default 28: about 145k interactions, 10.8k intervals)
   --seed N       random seed (default 1)
   --start DATE   first midnight, UTC (default 2026-01-05, a Monday)
   -h, --help     this help`;

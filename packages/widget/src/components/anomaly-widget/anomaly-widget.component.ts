@@ -7,6 +7,7 @@ import type {
   CxAnomalyWidgetEventMap, CxErrorDetail, CxFeedbackDetail, CxReadyDetail, CxScoredDetail, CxWarningDetail,
 } from '../../events.ts';
 import { base, tokens } from '../../internal/theme.ts';
+import { emit } from '../../internal/emit.ts';
 import { ScoredStore, type Entry } from '../../internal/store.ts';
 import { loadRecords } from '../../internal/load.ts';
 import { estimateThreshold } from '../../internal/threshold.ts';
@@ -47,6 +48,7 @@ const DEFAULT_MAX_RECORDS = 200_000;
 const DEFAULT_WARMUP = 192;
 
 /**
+ * @tag cx-anomaly-widget
  * @summary Scores contact-centre metrics (AHT, transfers, CSAT, volume, ...) for anomalies as they
  * arrive and shows why each point was flagged: header, score timeline, metric trends, the
  * "why flagged" panel with confirm/dismiss, and a live table.
@@ -305,7 +307,7 @@ export class CxAnomalyWidget extends LitElement {
   // ---- typed event helpers ------------------------------------------------------------------
 
   private emit<K extends keyof CxAnomalyWidgetEventMap>(type: K, detail: CxAnomalyWidgetEventMap[K]['detail']): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+    emit(this, type, detail);
   }
 
   private warn(message: string, code: string): void {
@@ -783,11 +785,13 @@ export class CxAnomalyWidget extends LitElement {
             <div class="tiles" role="list" aria-label=${`Latest values${segment ? ` for ${segLabel.toLowerCase()} ${segment}` : ''}, ${formatX(latest.x, this.store.hasTime, this.loc)}`}>
               ${metrics.map((m) => {
                 const a = latest!.result.attribution[m.name];
+                const shown = lastValue(entries, segment, m.name);
                 const flagged = latest!.result.isAnomaly && a && Math.max(a.high, a.low) > 0 && shareIn(latest!, m.name) >= 0.25;
                 const dir = a && a.high >= a.low ? 'high' : 'low';
                 return html`<div class="tile" part="tile" role="listitem">
                   <div class="label" title=${m.name}>${metricLabel(m.name)}</div>
-                  <div class="value">${formatMetric(m.name, numeric(latest!.record[m.name]), this.loc)}</div>
+                  <div class="value">${formatMetric(m.name, shown?.value, this.loc)}</div>
+                  ${shown && shown.entry !== latest ? html`<div class="when">at ${formatX(shown.entry.x, this.store.hasTime, this.loc)}</div>` : nothing}
                   ${flagged
                     ? html`<div class="state" style="color: var(${SEVERITY_VAR[latest!.severity]})">${dir === 'high' ? '▲ High' : '▼ Low'} · ${SEVERITY_LABEL[latest!.severity]}</div>`
                     : html`<div class="state normal">● Normal</div>`}
@@ -958,6 +962,18 @@ export class CxAnomalyWidget extends LitElement {
 
 function isResult(v: unknown): v is Result {
   return v !== null && typeof v === 'object' && typeof (v as Result).score === 'number' && typeof (v as Result).isAnomaly === 'boolean';
+}
+
+/** The latest value of a metric in a segment that is not missing (CSAT is often empty), within the last 500 entries. */
+function lastValue(entries: readonly Entry[], segment: string, metric: string): { value: number; entry: Entry } | undefined {
+  for (let i = entries.length - 1, seen = 0; i >= 0 && seen < 500; i--) {
+    const e = entries[i]!;
+    if (e.segment !== segment) continue;
+    seen++;
+    const v = numeric(e.record[metric]);
+    if (Number.isFinite(v)) return { value: v, entry: e };
+  }
+  return undefined;
 }
 
 function shareIn(e: Entry, metric: string): number {

@@ -37,6 +37,7 @@ export default css`
   .tile .label { font-size: 12px; color: var(--cx-muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   .tile .value { font-size: 18px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
   .tile .state { font-size: 12px; font-weight: 600; }
+  .tile .when { font-size: 11px; color: var(--cx-muted); }
   .tile .state.normal { color: var(--cx-ok); }
   .counts { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; font-size: 12px; color: var(--cx-muted); }
   .count {

@@ -30,6 +30,7 @@ export interface TrendsCursorDetail {
 }
 
 /**
+ * @tag cx-metric-trends
  * @summary Small multiples, one per metric: actual values, the expected value with its band,
  * markers on the anomalies the metric explains, and a crosshair shared with the other charts.
  *

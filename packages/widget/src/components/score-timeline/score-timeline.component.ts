@@ -6,7 +6,6 @@ import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomBehavior, type D3ZoomEvent, type ZoomTransform } from 'd3-zoom';
 import { brushX, type BrushBehavior, type D3BrushEvent } from 'd3-brush';
 import { base } from '../../internal/theme.ts';
-import { cssVar } from '../../internal/theme.ts';
 import { createColumns, lowerBound, minMaxColumns, type ColumnBuffers } from '../../internal/downsample.ts';
 import type { Entry, SeriesView } from '../../internal/store.ts';
 import { SEVERITIES, SEVERITY_LABEL, SEVERITY_VAR, markerPath, traceMarker } from '../../internal/severity.ts';
@@ -39,6 +38,7 @@ export interface TimelineZoomDetail {
 type XScale = ScaleLinear<number, number> | ScaleTime<number, number>;
 
 /**
+ * @tag cx-score-timeline
  * @summary Ensemble score over time on a canvas, with the threshold, anomaly markers by severity
  * (shape and text), zoom/pan on the plot and a brush on the overview strip. One tab stop:
  * arrow keys move a visible cursor, Enter opens the point, Escape closes it.
@@ -181,6 +181,7 @@ export class CxScoreTimeline extends LitElement {
   draw(): void {
     if (!this.canvas || this.size.width === 0) return;
     const t0 = performance.now();
+    this.readColors();
     this.drawPlot();
     this.drawAxes();
     this.lastDrawMillis = performance.now() - t0;
@@ -200,6 +201,19 @@ export class CxScoreTimeline extends LitElement {
     return ctx;
   }
 
+  /** Resolved colours, read once per draw (getComputedStyle is the slow part of a redraw). */
+  private colors = new Map<string, string>();
+  private readColors(): void {
+    const cs = getComputedStyle(this);
+    this.colors.clear();
+    for (const name of ['--cx-grid', '--cx-score', '--cx-threshold', '--cx-background', '--cx-border', '--cx-muted', ...SEVERITIES.map((s) => SEVERITY_VAR[s])]) {
+      this.colors.set(name, cs.getPropertyValue(name).trim());
+    }
+  }
+  private color(name: string, fallback: string): string {
+    return this.colors.get(name) || fallback;
+  }
+
   private drawPlot(): void {
     const { width, height } = this.size;
     const ctx = this.prepareCanvas(this.canvas, width, height);
@@ -207,7 +221,7 @@ export class CxScoreTimeline extends LitElement {
     const y = this.yScale();
     const pw = this.plotWidth;
     // Grid.
-    ctx.strokeStyle = cssVar(this, '--cx-grid', '#e3e8ee');
+    ctx.strokeStyle = this.color('--cx-grid', '#e3e8ee');
     ctx.lineWidth = 1;
     ctx.beginPath();
     for (const v of [0.9, 0.99, 0.999, 0.9999]) {
@@ -228,7 +242,7 @@ export class CxScoreTimeline extends LitElement {
     ctx.beginPath();
     ctx.rect(MARGIN.left, MARGIN.top - 6, pw, this.plotHeight + 12);
     ctx.clip();
-    ctx.strokeStyle = cssVar(this, '--cx-score', '#2f4b7c');
+    ctx.strokeStyle = this.color('--cx-score', '#2f4b7c');
     ctx.lineWidth = 1.25;
     ctx.lineJoin = 'round';
     ctx.beginPath();
@@ -253,7 +267,7 @@ export class CxScoreTimeline extends LitElement {
     ctx.stroke();
     // Threshold.
     const ty = Math.round(y(this.threshold)) + 0.5;
-    ctx.strokeStyle = cssVar(this, '--cx-threshold', '#a34700');
+    ctx.strokeStyle = this.color('--cx-threshold', '#a34700');
     ctx.setLineDash([5, 4]);
     ctx.lineWidth = 1.25;
     ctx.beginPath();
@@ -262,8 +276,8 @@ export class CxScoreTimeline extends LitElement {
     ctx.stroke();
     ctx.setLineDash([]);
     // Anomaly markers, least severe first so the worst sit on top.
-    const colors = new Map(SEVERITIES.map((s) => [s, cssVar(this, SEVERITY_VAR[s], '#c0222b')]));
-    const bg = cssVar(this, '--cx-background', '#ffffff');
+    const colors = new Map(SEVERITIES.map((s) => [s, this.color(SEVERITY_VAR[s], '#c0222b')]));
+    const bg = this.color('--cx-background', '#ffffff');
     const a = view.anomalies;
     const visibleIdx: number[] = [];
     for (let k = 0; k < a.length; k++) {
@@ -325,14 +339,14 @@ export class CxScoreTimeline extends LitElement {
     const h = 34;
     const ctx = this.prepareCanvas(this.miniCanvas, w, h);
     const view = this.view;
-    ctx.strokeStyle = cssVar(this, '--cx-border', '#ccd3db');
+    ctx.strokeStyle = this.color('--cx-border', '#ccd3db');
     ctx.strokeRect(0.5, 0.5, w - 1, h - 1);
     if (!view || view.length === 0) return;
     const [d0, d1] = this.fullDomain;
     if (!this.miniColumns || this.miniColumns.width !== w) this.miniColumns = createColumns(w);
     const cols = this.miniColumns;
     minMaxColumns(view.x, view.score, d0, d1, cols, view.length);
-    ctx.fillStyle = cssVar(this, '--cx-muted', '#566170');
+    ctx.fillStyle = this.color('--cx-muted', '#566170');
     const ytop = this.yLinear().domain()[1]!;
     for (let c = 0; c < cols.width; c++) {
       const mx = cols.max[c]!;
@@ -341,7 +355,7 @@ export class CxScoreTimeline extends LitElement {
       const bottom = 3 + (1 - Math.min(1, rarity(cols.min[c]!) / ytop)) * (h - 6);
       ctx.fillRect(c, top, 1, Math.max(1, bottom - top));
     }
-    ctx.fillStyle = cssVar(this, '--cx-critical', '#c0222b');
+    ctx.fillStyle = this.color('--cx-critical', '#c0222b');
     for (let k = 0; k < view.anomalies.length; k++) {
       const i = view.anomalies[k]!;
       const px = ((view.x[i]! - d0) / (d1 - d0)) * w;

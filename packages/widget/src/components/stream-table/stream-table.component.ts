@@ -18,6 +18,7 @@ export interface TableSelectDetail {
 }
 
 /**
+ * @tag cx-stream-table
  * @summary The latest scored records, newest first, virtualised (only the rows in view are in
  * the DOM), filterable by segment and severity. Every value is rendered as text.
  *
@@ -44,6 +45,7 @@ export class CxStreamTable extends LitElement {
 
   @state() private accessor scrollPos = 0;
   @state() private accessor viewport = 240;
+  @state() private accessor tableWidth = 800;
   private filtered: Entry[] = [];
   private filterKey = '';
   private resizeObserver: ResizeObserver | null = null;
@@ -52,7 +54,10 @@ export class CxStreamTable extends LitElement {
     super.connectedCallback();
     this.resizeObserver = new ResizeObserver(() => {
       const sc = this.renderRoot.querySelector('.scroller');
-      if (sc) this.viewport = sc.clientHeight;
+      if (sc) {
+        this.viewport = sc.clientHeight;
+        this.tableWidth = sc.clientWidth;
+      }
     });
   }
 
@@ -106,8 +111,10 @@ export class CxStreamTable extends LitElement {
     const first = Math.max(0, Math.floor(this.scrollPos / ROW) - OVERSCAN);
     const last = Math.min(total, Math.ceil((this.scrollPos + this.viewport) / ROW) + OVERSCAN);
     const shown = rows.slice(first, last);
-    const metricCols = this.metrics.slice(0, 4);
     const showSegment = this.segments.length > 1 || (this.segments[0] ?? '') !== '';
+    // As many metric columns as fit (each needs ~90 px) beside time, segment, severity, score.
+    const fixed = 14 * (11 + (showSegment ? 8 : 0) + 7 + 4.5);
+    const metricCols = this.metrics.slice(0, Math.max(0, Math.min(4, Math.floor((this.tableWidth - fixed) / 90))));
     const cols = 3 + (showSegment ? 1 : 0) + metricCols.length;
     return html`
       <div class="toolbar">
@@ -129,7 +136,10 @@ export class CxStreamTable extends LitElement {
       <div class="scroller" @scroll=${this.onScroll} tabindex="0" aria-label="Latest scored records">
         <table part="table" aria-rowcount=${total + 1}>
           <colgroup>
-            <col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 7em" /><col style="width: 4.5em" />
+            ${this.tableWidth < fixed
+              ? // Sidebar: share the width instead of overflowing it.
+                html`<col style="width: ${showSegment ? 36 : 46}%" />${showSegment ? html`<col style="width: 25%" />` : nothing}<col style="width: 22%" /><col style="width: ${showSegment ? 17 : 32}%" />`
+              : html`<col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 7em" /><col style="width: 4.5em" />`}
             ${metricCols.map(() => html`<col />`)}
           </colgroup>
           <thead>

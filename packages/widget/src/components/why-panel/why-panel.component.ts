@@ -17,6 +17,7 @@ export interface WhyExportDetail {
 }
 
 /**
+ * @tag cx-why-panel
  * @summary "Why flagged": per-metric attribution (high/low), actual against expected, segment,
  * time and grade of one scored point, with confirm and dismiss buttons.
  *

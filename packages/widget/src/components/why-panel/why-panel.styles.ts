@@ -18,8 +18,8 @@ export default css`
   .summary { margin: 0; font-size: 14px; line-height: 1.4; }
   ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
   li { display: grid; gap: 3px; }
-  .row { display: flex; justify-content: space-between; gap: 8px; font-size: 13px; }
-  .row .label { font-weight: 600; }
+  .row { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0 8px; font-size: 13px; }
+  .row .label { font-weight: 600; flex: none; white-space: nowrap; }
   .row .dir { color: var(--cx-muted); text-align: right; min-width: 0; }
   li, .row { min-width: 0; }
   section { min-width: 0; overflow-wrap: anywhere; }

@@ -45,6 +45,7 @@ export interface ControlsChangeDetail {
 }
 
 /**
+ * @tag cx-widget-controls
  * @summary Sensitivity, segment filter, time range and the stream's pause button.
  *
  * @event cx-controls-change - A control changed: `{ segment }`, `{ timeRange }` or `{ sensitivity }`.

@@ -1,0 +1,211 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnomalyDetector, ConfigError, RecordError, STREAM_WARMUP, type CxRecord, type DetectorConfig, type DetectorResult } from '../src/index.ts';
+import { Prng } from '../src/random/prng.ts';
+
+const T0 = Date.UTC(2026, 0, 5);
+const STEP = 15 * 60 * 1000;
+const SMALL = { numTrees: 30, sampleSize: 64, seed: 7 } as const;
+const FIELDS = 'aht:high,csat:low,volume';
+
+/** Normal CX-like intervals: aht ~ 300 +- 15, csat ~ 4.2 +- 0.1, volume ~ 50 +- 4. */
+function normal(n: number, seed: number, opts: { start?: number; segment?: string; ahtBase?: number } = {}): Record<string, unknown>[] {
+  const rng = new Prng(seed);
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const r: Record<string, unknown> = {
+      t: new Date(T0 + ((opts.start ?? 0) + i) * STEP).toISOString(),
+      aht: (opts.ahtBase ?? 300) + 15 * rng.normal(),
+      csat: 4.2 + 0.1 * rng.normal(),
+      volume: 50 + 4 * rng.normal(),
+    };
+    if (opts.segment !== undefined) r['queue'] = opts.segment;
+    out.push(r);
+  }
+  return out;
+}
+
+function detector(extra: Partial<DetectorConfig> = {}): AnomalyDetector {
+  return new AnomalyDetector({ fields: FIELDS, timeField: 't', ...SMALL, ...extra });
+}
+
+test('config errors are clear', () => {
+  assert.throws(() => new AnomalyDetector({ fields: FIELDS, contamination: 0.7 }), (e: Error) => e instanceof ConfigError && /contamination must be a number in \(0, 0.5\], got 0.7/.test(e.message));
+  assert.throws(() => new AnomalyDetector({ fields: FIELDS, detector: 'svm' as never }), /unknown detector "svm"; expected one of iforest, rcf, ensemble/);
+  assert.throws(() => new AnomalyDetector({ fields: 'aht:sideways' }), /direction "sideways"/);
+  assert.throws(() => new AnomalyDetector({ fields: FIELDS, maxAlertsPerDay: 2 }), /maxAlertsPerDay needs timeField/);
+  assert.throws(() => new AnomalyDetector({ fields: FIELDS, maxSegments: 0 }), /maxSegments must be an integer/);
+});
+
+test('fit + score: Result shape, ranges, attribution sums to the score, expected per metric', () => {
+  const det = detector().fit(normal(400, 1));
+  const rs = det.score(normal(50, 2, { start: 400 }));
+  assert.equal(rs.length, 50);
+  for (const r of rs) {
+    assert.ok(r.score >= 0 && r.score <= 1);
+    assert.ok(r.grade >= 0 && r.grade <= 100);
+    assert.ok(r.scores.iforest !== undefined && r.scores.rcf !== undefined);
+    const sum = Object.values(r.attribution).reduce((s, a) => s + a.high + a.low, 0);
+    assert.ok(Math.abs(sum - r.score) < 1e-9, `attribution ${sum} vs score ${r.score}`);
+    assert.deepEqual(Object.keys(r.expected), ['aht', 'csat', 'volume']);
+    assert.ok(Math.abs(r.expected['aht']! - 300) < 60, `expected aht ${r.expected['aht']}`);
+    assert.equal(typeof r.timestamp, 'number');
+  }
+  assert.equal(rs[3]!.index, 3);
+  // score() changes nothing.
+  assert.deepEqual(det.score(normal(50, 2, { start: 400 })), rs);
+});
+
+function streamWith(change: (r: Record<string, unknown>) => void, extra: Partial<DetectorConfig> = {}): DetectorResult[] {
+  const det = detector(extra).fit(normal(400, 1));
+  const live = normal(60, 3, { start: 400 });
+  for (let i = 40; i < 43; i++) change(live[i]!);
+  return det.updateMany(live);
+}
+
+test('direction rules: AHT spike and CSAT drop are anomalies; AHT drop and CSAT rise are not', () => {
+  const spike = streamWith((r) => (r['aht'] = 300 + 200));
+  const drop = streamWith((r) => (r['aht'] = 300 - 200));
+  const csatDrop = streamWith((r) => (r['csat'] = 4.2 - 1.5));
+  const csatRise = streamWith((r) => (r['csat'] = 4.2 + 1.5));
+  const any = (rs: DetectorResult[]): boolean => rs.slice(40, 43).some((r) => r.isAnomaly);
+  const maxGrade = (rs: DetectorResult[]): number => Math.max(...rs.slice(40, 43).map((r) => r.grade));
+  assert.ok(any(spike), 'AHT spike flagged');
+  assert.ok(any(csatDrop), 'CSAT drop flagged');
+  assert.ok(!any(drop), 'AHT drop not flagged');
+  assert.ok(!any(csatRise), 'CSAT rise not flagged');
+  assert.ok(maxGrade(spike) >= 25 && maxGrade(drop) < maxGrade(spike) / 2, `grades ${maxGrade(spike)} ${maxGrade(drop)}`);
+  // Attribution points at the metric and direction.
+  const top = spike[40]!.attribution['aht']!;
+  assert.ok(top.high > top.low);
+  // With 'both', the AHT drop is an anomaly.
+  const dropBoth = streamWith((r) => (r['aht'] = 100), { fields: 'aht,csat:low,volume' });
+  assert.ok(any(dropBoth));
+});
+
+test('min duration + cool-down: one alert per incident; isAnomaly on the open points', () => {
+  const det = detector({ minDuration: 2, cooldown: 4 }).fit(normal(400, 1));
+  const live = normal(80, 4, { start: 400 });
+  // A 10-point incident with a normal gap in its middle.
+  for (const i of [40, 41, 42, 43, 45, 46, 47, 48, 49]) live[i]!['aht'] = 700;
+  const rs = det.updateMany(live);
+  const starts = rs.filter((r) => r.alertStart);
+  assert.equal(starts.length, 1, `alerts at ${starts.map((r) => r.index)}`);
+  assert.equal(starts[0]!.index >= 41 && starts[0]!.index <= 43, true);
+  assert.ok(!rs[40]!.isAnomaly, 'the first point waits for minDuration');
+  const ids = new Set(rs.filter((r) => r.isAnomaly).map((r) => r.alertId));
+  assert.equal(ids.size, 1);
+  // (The re-join of a flickering incident inside the cool-down is checked step by step in pipeline-parts.test.ts.)
+  // Without cool-down and min duration, the same data raises more than one alert.
+  const loose = detector({ minDuration: 1, cooldown: 0 }).fit(normal(400, 1)).updateMany(live);
+  assert.ok(loose.filter((r) => r.alertStart).length >= 1);
+});
+
+test('alert budget: at most maxAlertsPerDay alerts a day', () => {
+  const det = detector({ maxAlertsPerDay: 1, contamination: 0.05 }).fit(normal(400, 1));
+  const live = normal(192, 5, { start: 400 }); // two days
+  for (let i = 10; i < 192; i += 12) live[i]!['aht'] = 900;
+  const rs = det.updateMany(live);
+  const starts = rs.filter((r) => r.alertStart).map((r) => r.timestamp!);
+  assert.ok(starts.length >= 1);
+  for (const t of starts) assert.ok(starts.filter((u) => u > t - 86_400_000 && u <= t).length <= 1);
+  const free = detector({ contamination: 0.05 }).fit(normal(400, 1)).updateMany(live).filter((r) => r.alertStart).length;
+  assert.ok(free > starts.length, `without a budget ${free} alerts, with ${starts.length}`);
+});
+
+test('segments are isolated and LRU-bounded', () => {
+  const train = [...normal(300, 1, { segment: 'a' }), ...normal(300, 2, { segment: 'b', ahtBase: 900 })];
+  const mk = (): AnomalyDetector => detector({ segmentField: 'queue', maxSegments: 2 }).fit(train);
+  const la = normal(30, 3, { start: 300, segment: 'a' });
+  const lb = normal(30, 4, { start: 300, segment: 'b', ahtBase: 900 });
+  const spiked = la.map((r, i) => (i === 10 ? { ...r, aht: 2000 } : r));
+  const interleave = (xs: CxRecord[], ys: CxRecord[]): CxRecord[] => xs.flatMap((x, i) => [x, ys[i]!]);
+  const r1 = mk().updateMany(interleave(la, lb)).filter((r) => r.segment === 'b');
+  const r2 = mk().updateMany(interleave(spiked, lb)).filter((r) => r.segment === 'b');
+  assert.deepEqual(r1.map((r) => [r.score, r.isAnomaly]), r2.map((r) => [r.score, r.isAnomaly]));
+  // Queue b's higher AHT is normal for b.
+  assert.equal(r1.filter((r) => r.isAnomaly).length, 0);
+  const det = mk();
+  det.updateMany(normal(5, 9, { start: 300, segment: 'c' }));
+  assert.deepEqual(det.segmentKeys.sort(), ['b', 'c']);
+  assert.throws(() => det.update({ t: '2026-01-09T00:00:00Z', aht: 1, csat: 1, volume: 1 }), /no segment field "queue"/);
+});
+
+test('imputed metrics are reported; NaN numbers count as missing', () => {
+  const det = detector().fit(normal(300, 1));
+  const live = normal(3, 2, { start: 300 });
+  delete live[0]!['csat'];
+  live[1]!['aht'] = '';
+  live[2]!['volume'] = Number.NaN;
+  const rs = det.updateMany(live);
+  assert.deepEqual(rs.map((r) => r.imputed), [['csat'], ['aht'], ['volume']]);
+  assert.ok(rs.every((r) => Number.isFinite(r.score)));
+});
+
+test('save -> load -> resume gives the same results as an uninterrupted stream', () => {
+  const train = [...normal(200, 1, { segment: 'a' }), ...normal(200, 2, { segment: 'b' })];
+  const live = [...normal(60, 3, { start: 200, segment: 'a' }), ...normal(60, 4, { start: 200, segment: 'b' })];
+  live[70]!['aht'] = 800;
+  delete live[90]!['csat'];
+  const cfg = { segmentField: 'queue', minDuration: 2, cooldown: 2 };
+  const a = detector(cfg).fit(train);
+  a.updateMany(live.slice(0, 50));
+  const bytes = a.save();
+  const b = AnomalyDetector.load(bytes);
+  // Batch scoring agrees, and so does the resumed stream.
+  assert.deepEqual(b.score(live), a.score(live));
+  assert.deepEqual(b.updateMany(live.slice(50)), a.updateMany(live.slice(50)));
+  assert.throws(() => AnomalyDetector.load(bytes.subarray(0, 100)), /truncated|corrupted/);
+});
+
+test('stream-only: warm-up, lazy IF, save/load mid-warm-up', () => {
+  const mk = (): AnomalyDetector => new AnomalyDetector({ fields: FIELDS, ...SMALL, lazyFitAfter: 100 });
+  const rows = normal(160, 11);
+  const a = mk();
+  const first = a.updateMany(rows.slice(0, 60));
+  assert.ok(first.slice(0, STREAM_WARMUP).every((r) => r.score === 0 && !r.isAnomaly));
+  assert.equal(a.isFitted, false);
+  const b = AnomalyDetector.load(a.save());
+  const ra = a.updateMany(rows.slice(60));
+  assert.deepEqual(b.updateMany(rows.slice(60)), ra);
+  assert.equal(a.isFitted, true);
+  assert.ok(ra.at(-1)!.scores.iforest !== undefined && ra.at(-1)!.scores.rcf !== undefined);
+  assert.equal(a.shingle, 4);
+});
+
+test('seeded determinism', () => {
+  const run = (seed: number): DetectorResult[] => detector({ seed }).fit(normal(300, 1)).updateMany(normal(40, 2, { start: 300 }));
+  assert.deepEqual(run(3), run(3));
+  assert.notDeepEqual(run(3).map((r) => r.score), run(4).map((r) => r.score));
+});
+
+test('columnar path matches the Result path', () => {
+  const det = detector().fit(normal(300, 1));
+  const live = normal(40, 2, { start: 300 });
+  live[20]!['aht'] = 900;
+  const rs = det.score(live);
+  const col = det.scoreColumnar(live);
+  assert.deepEqual(Array.from(col.score), rs.map((r) => r.score));
+  assert.deepEqual(Array.from(col.isAnomaly), rs.map((r) => (r.isAnomaly ? 1 : 0)));
+  assert.deepEqual(Array.from(col.grade), rs.map((r) => r.grade));
+});
+
+test('bad input: clear errors or documented results', () => {
+  const det = detector();
+  assert.throws(() => det.fit([]), /fit: no records to train on/);
+  assert.throws(() => det.score(normal(3, 1)), /not fitted/);
+  assert.throws(() => det.fit([{ t: '2026-01-05T00:00:00Z', aht: 'abc', csat: 4, volume: 3 }]), (e: Error) => e instanceof RecordError && /row 1, field "aht": "abc" is not a number/.test(e.message));
+  assert.throws(() => det.fit([{ t: 'yesterday', aht: 1, csat: 4, volume: 3 }]), /record 1, field "t": cannot read time "yesterday"/);
+  assert.throws(() => det.update(null as never), /expected a record object, got null/);
+  assert.throws(() => detector().fit([{ t: '2026-01-05T00:00:00Z', csat: 4, volume: 3 }]), /"aht" not found/);
+  // One row: fits; every point gets a finite score.
+  const one = detector().fit(normal(1, 1));
+  assert.ok(one.score(normal(3, 2)).every((r) => Number.isFinite(r.score) && r.score >= 0 && r.score <= 1));
+  // An all-constant column: fine, and a change in it stands out.
+  const flat = normal(300, 1).map((r) => ({ ...r, volume: 50 }));
+  const fd = detector().fit(flat);
+  const rs = fd.updateMany([...normal(10, 2, { start: 300 }).map((r) => ({ ...r, volume: 50 })), { ...normal(1, 3, { start: 310 })[0]!, volume: 90 }]);
+  assert.ok(rs.every((r) => Number.isFinite(r.score)));
+  assert.ok(rs.at(-1)!.isAnomaly, 'a change in a constant column is an anomaly');
+  assert.deepEqual(detector().updateMany([]), []);
+});
