@@ -46,7 +46,7 @@ describe('engine worker runtime', function () {
   });
   afterEach(() => client.dispose());
 
-  it.skip('moves typed arrays to the worker (the sender buffers are detached) and gets columns back', async () => {
+  it('moves typed arrays to the worker (the sender buffers are detached) and gets columns back', async () => {
     await client.train(makeRecords(500), IF_CONFIG);
     const batch = makeBatch(1000, 5);
     const aht = (batch.columns['aht_avg'] as { values: Float64Array }).values;
@@ -63,7 +63,7 @@ describe('engine worker runtime', function () {
     for (let i = 0; i < 50; i++) expect(viaRecords[i]!.score).to.equal(resultAt(cols, i).score);
   });
 
-  it.skip('reports throttled progress and honours a cancel between chunks (worker keeps running)', async () => {
+  it('reports throttled progress and honours a cancel between chunks (worker keeps running)', async () => {
     await client.train(makeRecords(300), STREAM_CONFIG);
     const worker = client.worker;
     const ac = new AbortController();
@@ -90,7 +90,7 @@ describe('engine worker runtime', function () {
     expect(await client.update(makeRecords(10, 4))).to.have.length(10);
   });
 
-  it.skip('stops a long synchronous job by restarting the worker when it does not stop in time', async () => {
+  it('stops a long synchronous job by restarting the worker when it does not stop in time', async () => {
     await client.train(makeRecords(500), IF_CONFIG);
     const before = (await client.score(makeRecords(20, 8))).map((r) => r.score);
     const worker = client.worker;
@@ -110,7 +110,7 @@ describe('engine worker runtime', function () {
     expect(after).to.deep.equal(before);
   });
 
-  it.skip('fails the running job with EngineCrashedError when the worker is terminated, then recovers', async () => {
+  it('fails the running job with EngineCrashedError when the worker is terminated, then recovers', async () => {
     await client.train(makeRecords(500), IF_CONFIG);
     const before = (await client.score(makeRecords(20, 8))).map((r) => r.score);
     const job = client.scoreColumns(makeBatch(60000, 9));
@@ -127,7 +127,7 @@ describe('engine worker runtime', function () {
     expect(warnings.some(([c]) => c === 'worker-restarted')).to.equal(true);
   });
 
-  it.skip('treats an uncaught error in the worker during a job as a crash and recovers', async () => {
+  it('treats an uncaught error in the worker during a job as a crash and recovers', async () => {
     await client.train(makeRecords(300), STREAM_CONFIG);
     // update yields between chunks, so the crash (a thrown timer callback) lands mid-job.
     const job = client.updateColumns(makeRecords(40000, 9));
@@ -145,7 +145,7 @@ describe('engine worker runtime', function () {
     expect(warnings.some(([c]) => c === 'worker-restarted')).to.equal(true);
   });
 
-  it.skip('detects a worker that closes itself (its Web Lock is released) and recovers', async () => {
+  it('detects a worker that closes itself (its Web Lock is released) and recovers', async () => {
     await client.train(makeRecords(500), IF_CONFIG);
     const handle = (client as unknown as { handle: { died: Promise<never> } }).handle;
     void api(client).crashForTesting('close');

@@ -5,6 +5,9 @@
  */
 import { KvStore, type KvStoreOptions } from './kv-store.ts';
 
+/** IndexedDB database of the feedback store. */
+export const FEEDBACK_DB = 'cx-anomaly-feedback';
+
 export type FeedbackVerdict = 'confirm' | 'dismiss';
 
 export interface Feedback {
@@ -25,7 +28,7 @@ export class FeedbackStore {
 
   constructor(readonly scope: string, options: KvStoreOptions & { store?: KvStore } = {}) {
     if (typeof scope !== 'string' || scope === '') throw new TypeError(`FeedbackStore: scope must be a non-empty string, got ${JSON.stringify(scope)}`);
-    this.store = options.store ?? new KvStore({ dbName: 'cx-anomaly', storeName: 'kv', ...options });
+    this.store = options.store ?? new KvStore({ dbName: FEEDBACK_DB, storeName: 'feedback', ...options });
   }
 
   private get key(): string {

@@ -11,7 +11,12 @@ import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
 export type WarningSink = (message: string, code: string) => void;
 
 export interface KvStoreOptions {
+  /**
+   * IndexedDB database. idb-keyval creates one object store per database (at version 1),
+   * so every store lives in its own database. Default 'cx-anomaly-kv'.
+   */
   readonly dbName?: string;
+  /** Default 'kv'. */
   readonly storeName?: string;
   readonly onWarning?: WarningSink | null;
   /** An idb-keyval store to use instead of opening one (tests wrap the real one). */
@@ -39,7 +44,7 @@ export class KvStore {
     }
     try {
       if (typeof indexedDB === 'undefined') throw new Error('indexedDB is not defined in this context');
-      this.idb = createStore(options.dbName ?? 'cx-anomaly', options.storeName ?? 'kv');
+      this.idb = createStore(options.dbName ?? 'cx-anomaly-kv', options.storeName ?? 'kv');
     } catch (e) {
       this.degrade(e);
     }

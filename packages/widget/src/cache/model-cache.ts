@@ -13,6 +13,9 @@ import { KvStore } from './kv-store.ts';
 
 /** Layout version of a cache entry (not of the model file). Bump when CacheEntry changes. */
 export const CACHE_ENTRY_FORMAT = 1;
+/** IndexedDB database and store of models and streaming state. */
+export const MODEL_DB = 'cx-anomaly-models';
+export const MODEL_STORE = 'models';
 
 export interface CacheEntry {
   readonly format: number;

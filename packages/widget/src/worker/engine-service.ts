@@ -18,7 +18,7 @@
 import { AnomalyDetector, ENGINE_VERSION, type DetectorConfig, type Progress } from '@cx-anomaly/engine';
 import type { EngineBackend } from '../engine-client/types.ts';
 import { KvStore } from '../cache/kv-store.ts';
-import { ModelCache, modelCacheKey } from '../cache/model-cache.ts';
+import { MODEL_DB, MODEL_STORE, ModelCache, modelCacheKey } from '../cache/model-cache.ts';
 import { fieldsOf } from './fields.ts';
 import { allocResultColumns, unpackRecords, writeResults, yieldForMessages } from './columns.ts';
 import type {
@@ -91,7 +91,7 @@ export class EngineService implements EngineServiceApi {
   async hello(init: ServiceInit, lockName: string | null, onWarning: WarningSink | null): Promise<ServiceInfo> {
     this.onWarning = onWarning;
     this.backend = init.backend;
-    this.store = new KvStore({ dbName: 'cx-anomaly', storeName: 'models', onWarning: (m, c) => this.warn(m, c), memoryOnly: !init.cache });
+    this.store = new KvStore({ dbName: MODEL_DB, storeName: MODEL_STORE, onWarning: (m, c) => this.warn(m, c), memoryOnly: !init.cache });
     this.cache = new ModelCache(this.store);
     if (lockName && typeof navigator !== 'undefined' && navigator.locks) {
       // Held until this worker dies: the client's request for the same lock is granted then.
