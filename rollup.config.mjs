@@ -41,6 +41,27 @@ function onwarn(warning, warn) {
   warn(warning);
 }
 
+/**
+ * The single-file IIFE leaves tfjs out (it would add ~190 KB gzip to a file whose budget is 60 KB):
+ * every @tensorflow/* import becomes a stub whose functions throw, so the engine's accelerated
+ * tree paths report AccelUnavailableError and the JS loop runs. The ESM build keeps tfjs as lazy
+ * chunks (loaded on the first GPU use only).
+ */
+function noTfjs() {
+  const STUB = '\0cx-no-tfjs';
+  return {
+    name: 'cx-no-tfjs',
+    resolveId(id) {
+      return /^@tensorflow\//.test(id) ? STUB : null;
+    },
+    load(id) {
+      if (id !== STUB) return null;
+      return `const fail = () => { throw new Error('tfjs is not part of the single-file IIFE build; use the ESM build for the WebGL/WebGPU kernels'); };
+export const getBackend = fail, setBackend = fail, ready = fail;`;
+    },
+  };
+}
+
 const WORKER_ENTRY = 'packages/widget/src/worker/engine.worker.ts';
 /**
  * The widget finds its worker through this virtual module:
@@ -52,7 +73,7 @@ const WORKER_MODULE_ID = 'cx:engine-worker';
 
 /** Builds the worker as one classic-script string, for the IIFE's Blob-URL worker. */
 async function buildInlineWorker() {
-  const bundle = await rollup({ input: WORKER_ENTRY, plugins: browserPlugins(true), onwarn });
+  const bundle = await rollup({ input: WORKER_ENTRY, plugins: [noTfjs(), ...browserPlugins(true)], onwarn });
   const { output } = await bundle.generate({ format: 'iife', inlineDynamicImports: true });
   await bundle.close();
   return output[0].code;
@@ -101,7 +122,7 @@ export default [
   {
     input: 'packages/widget/src/index.ts',
     output: { file: 'packages/widget/dist/cx-anomaly-widget.iife.js', format: 'iife', name: 'CxAnomalyWidget', inlineDynamicImports: true },
-    plugins: [engineWorker('inline'), ...browserPlugins(true)],
+    plugins: [noTfjs(), engineWorker('inline'), ...browserPlugins(true)],
     onwarn,
   },
   {

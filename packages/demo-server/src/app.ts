@@ -85,10 +85,7 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
       );
       metrics.addIngested(source, out.written.length);
       metrics.duplicates += records.length - out.written.length;
-      pipeline.enqueue(
-        out.written.map((w) => w.row),
-        out.written.map((w) => records[w.index]!.record),
-      );
+      pipeline.enqueue(out.written.map((w) => w.row));
       return out;
     },
   };

@@ -7,12 +7,12 @@
  * A new model (start-up, POST /train) is loaded into both; the stream worker first
  * catches up on the stored records the model has not learnt.
  */
-import type { CxRecord, DetectorConfig, Result } from './engine.ts';
+import type { CxRecord, DetectorConfig } from './engine.ts';
 import { formatFieldSpec, parseFieldSpec } from './engine.ts';
 import type { ServerConfig } from './config.ts';
 import type { Store } from './store.ts';
 import type { TrainJob, TrainOutput } from './train-worker.ts';
-import type { LoadedConfig } from './scorer-worker.ts';
+import type { LoadedConfig, UpdateOutput } from './scorer-worker.ts';
 import { startWorker, WorkerRpc } from './workers.ts';
 
 export interface ModelInfo {
@@ -65,8 +65,8 @@ export class ModelManager {
   private readyResolve!: () => void;
   readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
   private closed = false;
-  /** Records sent to the stream worker and not yet answered (learnt by a model swapped in meanwhile). */
-  inFlight: readonly CxRecord[] = [];
+  /** JSON text of the records sent to the stream worker and not yet answered (learnt by a model swapped in meanwhile). */
+  private inFlight = '[]';
 
   constructor(
     private readonly config: ServerConfig,
@@ -124,25 +124,25 @@ export class ModelManager {
   /** /score calls sent to the batch worker and not answered yet (for /health). */
   scoreCalls = 0;
 
-  /** Batch scoring, no state change (POST /score). */
-  async score(records: readonly CxRecord[]): Promise<Result[]> {
+  /** Batch scoring, no state change (POST /score): the JSON text of the Result array. */
+  async score(records: readonly CxRecord[]): Promise<string> {
     if (!this.loaded) throw new Error('no model yet');
     this.scoreCalls++;
     try {
-      return await this.workers()[1].call<Result[]>('score', records);
+      return await this.workers()[1].call<string>('score', records);
     } finally {
       this.scoreCalls--;
     }
   }
 
-  /** Streaming: scores then learns each record, in order. One call at a time (the pipeline's). */
-  async update(records: readonly CxRecord[]): Promise<Result[]> {
+  /** Streaming: scores then learns each record (a JSON array text), in order. One call at a time (the pipeline's). */
+  async update(recordsJson: string): Promise<UpdateOutput> {
     if (!this.loaded) throw new Error('no model yet');
-    this.inFlight = records;
+    this.inFlight = recordsJson;
     try {
-      return await this.workers()[0].call<Result[]>('update', records);
+      return await this.workers()[0].call<UpdateOutput>('update', recordsJson);
     } finally {
-      this.inFlight = [];
+      this.inFlight = '[]';
     }
   }
 
@@ -153,7 +153,7 @@ export class ModelManager {
    */
   async install(bytes: Uint8Array, info: ModelInfo, scoredThrough: number): Promise<LoadedConfig> {
     const rows = scoredThrough > info.throughSeq ? this.store.latest(CATCH_UP_LIMIT, scoredThrough).filter((r) => r.seq > info.throughSeq && r.result !== null) : [];
-    const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...this.inFlight];
+    const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...(JSON.parse(this.inFlight) as CxRecord[])];
     const [stream, batch] = this.workers();
     const [cfg] = await Promise.all([stream.call<LoadedConfig>('load', { bytes, catchUp }), batch.call<LoadedConfig>('load', { bytes, catchUp: [] })]);
     const why = this.mismatch(cfg);

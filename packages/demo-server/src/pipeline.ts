@@ -6,7 +6,6 @@
  * broadcast: SSE resume reads the store up to it, and the live broadcast carries
  * everything after it, so a client sees each record once, in order.
  */
-import type { CxRecord, Result } from './engine.ts';
 import type { SseHub } from './hub.ts';
 import { recordEvents } from './hub.ts';
 import type { Metrics } from './metrics.ts';
@@ -17,8 +16,8 @@ import type { Store, StoredRow } from './store.ts';
 export const SCORE_CHUNK = 128;
 
 interface Pending {
+  /** The stored row: its JSON text goes to the worker as it is. */
   readonly row: StoredRow;
-  readonly record: CxRecord;
 }
 
 export interface PipelineLog {
@@ -50,9 +49,9 @@ export class ScoringPipeline {
     return this.queue.length - this.head;
   }
 
-  /** Queues rows just written (in seq order). Records are the parsed objects of those rows. */
-  enqueue(rows: readonly StoredRow[], records: readonly CxRecord[]): void {
-    for (let i = 0; i < rows.length; i++) this.queue.push({ row: rows[i]!, record: records[i]! });
+  /** Queues rows just written (in seq order). */
+  enqueue(rows: readonly StoredRow[]): void {
+    for (let i = 0; i < rows.length; i++) this.queue.push({ row: rows[i]! });
     this.kick();
   }
 
@@ -63,7 +62,7 @@ export class ScoringPipeline {
     for (;;) {
       const rows = this.store.unscored(5000).filter((r) => r.seq > after);
       if (rows.length === 0) break;
-      this.enqueue(rows, rows.map((r) => JSON.parse(r.record) as CxRecord));
+      this.enqueue(rows);
       n += rows.length;
       after = rows[rows.length - 1]!.seq;
       if (rows.length < 5000) break;
@@ -87,22 +86,27 @@ export class ScoringPipeline {
     void this.model.ready.then(() => this.drain());
   }
 
-  private async scoreBatch(batch: readonly Pending[]): Promise<(Result | null)[]> {
+  /** Result JSON text and anomaly flag per record (null: could not be scored). */
+  private async scoreBatch(batch: readonly Pending[]): Promise<{ json: (string | null)[]; anomaly: number[] }> {
     try {
-      return await this.model.update(batch.map((p) => p.record));
+      return await this.model.update(`[${batch.map((p) => p.row.record).join(',')}]`);
     } catch {
       // A batch that cannot be scored (should not pass validation): one by one, so one bad
       // record does not cost the others; its stored result says it could not be scored.
-      const out: (Result | null)[] = [];
+      const json: (string | null)[] = [];
+      const anomaly: number[] = [];
       for (const p of batch) {
         try {
-          out.push((await this.model.update([p.record]))[0]!);
+          const one = await this.model.update(`[${p.row.record}]`);
+          json.push(one.json[0]!);
+          anomaly.push(one.anomaly[0]!);
         } catch (err) {
           this.log.error({ seq: p.row.seq, err: (err as Error).message }, 'record could not be scored');
-          out.push(null);
+          json.push(null);
+          anomaly.push(0);
         }
       }
-      return out;
+      return { json, anomaly };
     }
   }
 
@@ -116,10 +120,9 @@ export class ScoringPipeline {
         const pairs: { seq: number; result: string }[] = new Array(batch.length);
         let text = '';
         for (let i = 0; i < batch.length; i++) {
-          const r = results[i];
-          const json = r ? JSON.stringify(r) : JSON.stringify({ error: 'could not be scored' });
+          const json = results.json[i] ?? '{"error":"could not be scored"}';
           pairs[i] = { seq: batch[i]!.row.seq, result: json };
-          const isAnomaly = r?.isAnomaly === true;
+          const isAnomaly = results.anomaly[i] === 1;
           if (isAnomaly) this.metrics.anomalies++;
           text += recordEvents({ ...batch[i]!.row, result: json }, isAnomaly);
         }

@@ -6,8 +6,10 @@
  *
  * Messages: { id, op, payload } -> { id, ok, value | error }
  *   load   { bytes, catchUp }  load a model file, then learn catchUp records; value: its config
- *   update records             streaming update; value: Result[]
- *   score  records             batch scoring, no state change; value: Result[]
+ *   update JSON text of records streaming update (text: one cheap string to clone, not objects); value: { json: Result JSON text per record, anomaly: 1/0 per record }
+ *   score  records             batch scoring, no state change; value: the JSON text of the Result array
+ * Results leave the worker as JSON text: the main thread stores and streams that text as
+ * it is, so it neither deserialises Result objects nor serialises them again.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { AnomalyDetector, formatFieldSpec, type CxRecord } from './engine.ts';
@@ -19,6 +21,11 @@ export interface LoadedConfig {
   readonly contamination: number;
   readonly numTrees: number;
   readonly sampleSize: number;
+}
+
+export interface UpdateOutput {
+  readonly json: string[];
+  readonly anomaly: number[];
 }
 
 function serve(): void {
@@ -44,9 +51,10 @@ function serve(): void {
       } else if (!det) {
         throw new Error('no model loaded');
       } else if (m.op === 'update') {
-        value = det.updateMany(m.payload as CxRecord[]);
+        const results = det.updateMany(JSON.parse(m.payload as string) as CxRecord[]);
+        value = { json: results.map((r) => JSON.stringify(r)), anomaly: results.map((r) => (r.isAnomaly ? 1 : 0)) } satisfies UpdateOutput;
       } else if (m.op === 'score') {
-        value = det.score(m.payload as CxRecord[]);
+        value = JSON.stringify(det.score(m.payload as CxRecord[]));
       } else {
         throw new Error(`unknown op ${m.op}`);
       }

@@ -88,12 +88,7 @@ const toStored = (r: Row): StoredRow => ({ seq: r.seq, receivedAt: r.received_at
 export class Store {
   readonly path: string;
   private readonly db: Database.Database;
-  /**
-   * A second connection for derived data (results): synchronous=NORMAL, no fsync per
-   * commit. Results are recomputed at start-up if a crash loses them, so they do not
-   * need the records' durability, and the fsync would stall the event loop.
-   */
-  private readonly derived: Database.Database;
+  private readonly durability: 'FULL' | 'NORMAL';
   private readonly stmts;
   private readonly ingestTx;
   private readonly resultsTx;
@@ -103,15 +98,10 @@ export class Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.durability = durability === 'full' ? 'FULL' : 'NORMAL';
+    this.db.pragma(`synchronous = ${this.durability}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    // ':memory:' databases are private to a connection: results go through the main one there.
-    this.derived = path === ':memory:' ? this.db : new Database(path);
-    if (this.derived !== this.db) {
-      this.derived.pragma('synchronous = NORMAL');
-      this.derived.pragma('busy_timeout = 5000');
-    }
     const db = this.db;
     this.stmts = {
       byClientId: db.prepare<[string], { seq: number }>('SELECT seq FROM records WHERE client_id = ?'),
@@ -124,7 +114,7 @@ export class Store {
       latest: db.prepare<[number, number], Row>(
         'SELECT seq, received_at, source, record, result FROM (SELECT * FROM records WHERE seq <= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
       ),
-      setResult: this.derived.prepare<[string, number]>('UPDATE records SET result = ? WHERE seq = ?'),
+      setResult: db.prepare<[string, number]>('UPDATE records SET result = ? WHERE seq = ?'),
       unscored: db.prepare<[number], Row>(
         'SELECT seq, received_at, source, record, result FROM records WHERE result IS NULL ORDER BY seq LIMIT ?',
       ),
@@ -164,7 +154,7 @@ export class Store {
       }
       return { seqs, duplicate, written };
     });
-    this.resultsTx = this.derived.transaction((pairs: readonly { seq: number; result: string }[]) => {
+    this.resultsTx = db.transaction((pairs: readonly { seq: number; result: string }[]) => {
       for (const p of pairs) this.stmts.setResult.run(p.result, p.seq);
     });
   }
@@ -177,9 +167,20 @@ export class Store {
     return this.ingestTx.immediate(source, records);
   }
 
-  /** Stores the Results of scored records (one transaction). */
+  /**
+   * Stores the Results of scored records (one transaction), with synchronous=NORMAL for
+   * that commit: results are derived data, recomputed at start-up if a crash loses them,
+   * so they do not need the records' fsync, which would stall the event loop.
+   */
   setResults(pairs: readonly { seq: number; result: string }[]): void {
-    if (pairs.length > 0) this.resultsTx(pairs);
+    if (pairs.length === 0) return;
+    if (this.durability === 'NORMAL') return void this.resultsTx(pairs);
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.resultsTx(pairs);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   /** Stored records not scored yet (a crash between acknowledging and scoring), oldest first. */
@@ -238,7 +239,6 @@ export class Store {
   }
 
   close(): void {
-    if (this.derived !== this.db && this.derived.open) this.derived.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,11 +1,12 @@
 /**
  * Random Cut Forest benchmark section: streaming throughput (update + score,
- * and with attribution), memory per forest, and batch AUC on ODDS sets next to
- * the rrcf reference (shared/data/reference/rrcf_batch_odds.csv).
+ * and with attribution; CPU-time and wall rates) next to the Isolation Forest
+ * batch path on the same points, memory per forest, and batch AUC on ODDS sets
+ * next to the rrcf reference (shared/data/reference/rrcf_batch_odds.csv).
  *
  * Run alone: node --conditions=source --import tsx packages/engine/bench/rcf.ts
- * (bench/run.ts calls benchRcf()). Env: CX_DATA_DIR, RCF_BENCH_QUICK=1 (fewer
- * points and data sets).
+ * (`npm run bench` calls benchRcf() as the `rcf` section; `-- --only rcf`).
+ * Env: CX_DATA_DIR, RCF_BENCH_QUICK=1 (fewer points and data sets).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,6 +15,9 @@ import { RandomCutForest, Shingler, createDiVector } from '../src/rcf/index.ts';
 import { Prng } from '../src/random/prng.ts';
 import { parseOddsCsv } from '../src/eval/odds-csv.ts';
 import { rocAuc } from '../src/metrics/index.ts';
+import { IsolationForest } from '../src/iforest/index.ts';
+import { matrixFrom } from '../src/matrix.ts';
+import type { BenchSection } from './harness.ts';
 
 export interface RcfBenchOptions {
   /** Points per streaming run (default 20000; quick 5000). */
@@ -23,6 +27,12 @@ export interface RcfBenchOptions {
   /** ODDS data sets for the batch table (default wbc, breastw, ionosphere, pima, cardio). */
   readonly datasets?: readonly string[];
   readonly dataDir?: string;
+}
+
+/** CPU milliseconds (user + system) of this process since `c0`. */
+function cpuMsSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
 }
 
 function median(xs: number[]): number {
@@ -99,7 +109,7 @@ function readRrcfReference(dir: string): Map<string, number[]> {
   return m;
 }
 
-export async function benchRcf(options: RcfBenchOptions = {}): Promise<{ markdown: string }> {
+export async function benchRcf(options: RcfBenchOptions = {}): Promise<BenchSection> {
   const quick = process.env['RCF_BENCH_QUICK'] === '1';
   const N = options.points ?? (quick ? 5000 : 20000);
   const runs = options.runs ?? 3;
@@ -107,17 +117,18 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<{ markdow
   const dataDir = options.dataDir ?? process.env['CX_DATA_DIR'] ?? resolve(root, '../shared/data');
   const datasets = options.datasets ?? (quick ? ['wbc', 'breastw'] : ['wbc', 'breastw', 'ionosphere', 'pima', 'cardio']);
   const lines: string[] = [];
-  lines.push('## Robust Random Cut Forest');
-  lines.push('');
   const pts = cxStream(N, 7);
   lines.push(`Streaming, ${N} points of 3 metrics x shingle 4 = 12 dims, 100 trees, sampleSize 256, single thread, median of ${runs} runs (node ${process.version}).`);
   lines.push('"calib" = ns per node of a plain 12-dim typed-array loop timed around each run; "cost" = one update in units of that loop (1e9 / (points/s x calib)), which moves much less than points/s between a busy and an idle machine: points/s on another machine ~ 1e9 / (cost x its calib).');
   lines.push('');
-  lines.push('| sampling | call | points/s | calib ns | cost (calib units) | memory (typed arrays) | distinct stored points |');
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('"points/s (CPU)" divides by this process\'s CPU time (user + system), "points/s (wall)" by elapsed time; on a busy machine the CPU figure is the steadier one.');
+  lines.push('');
+  lines.push('| model | sampling | call | points/s (CPU) | points/s (wall) | calib ns | cost (calib units) | memory (typed arrays) | distinct stored points |');
+  lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const sampling of ['window', 'decay'] as const) {
     for (const call of ['update', 'updateWithDetails'] as const) {
       const rates: number[] = [];
+      const cpuRates: number[] = [];
       const calibs: number[] = [];
       let mem = 0;
       let stored = 0;
@@ -128,10 +139,12 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<{ markdow
         const dv = createDiVector(12);
         for (let i = 0; i < warm; i++) f.update(pts[i]!);
         const c1 = calibrationNsPerNode();
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         if (call === 'update') for (let i = warm; i < N; i++) f.update(pts[i]!);
         else for (let i = warm; i < N; i++) f.updateWithDetails(pts[i]!, dv);
         const dt = performance.now() - t0;
+        cpuRates.push(((N - warm) / cpuMsSince(c0)) * 1000);
         calibs.push(0.5 * (c1 + calibrationNsPerNode()));
         rates.push(((N - warm) / dt) * 1000);
         mem = f.memoryBytes();
@@ -139,7 +152,37 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<{ markdow
       }
       const cost = rates.map((r, k) => 1e9 / (r * calibs[k]!));
       lines.push(
-        `| ${sampling} | ${call} | ${Math.round(median(rates))} | ${median(calibs).toFixed(1)} | ${Math.round(median(cost))} | ${(mem / 1048576).toFixed(2)} MiB | ${stored} |`,
+        `| RCF (streaming) | ${sampling} | ${call} | ${Math.round(median(cpuRates))} | ${Math.round(median(rates))} | ${median(calibs).toFixed(1)} | ${Math.round(median(cost))} | ${(mem / 1048576).toFixed(2)} MiB | ${stored} |`,
+      );
+    }
+  }
+  // The Isolation Forest batch path on the same points (100 trees, 256 per tree): fit once, score every row.
+  {
+    const data = new Float64Array(N * 12);
+    for (let i = 0; i < N; i++) data.set(pts[i]!, i * 12);
+    const X = matrixFrom(data, N, 12);
+    const out = new Float64Array(N);
+    for (const phase of ['fit', 'scoreSamples'] as const) {
+      const cpuRates: number[] = [];
+      const rates: number[] = [];
+      const calibs: number[] = [];
+      for (let run = 0; run < runs + 1; run++) {
+        const c1 = calibrationNsPerNode();
+        const model = phase === 'scoreSamples' ? new IsolationForest({ seed: run + 1, contamination: 'auto' }).fit(X) : null;
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        if (model) model.scoreSamples(X, out);
+        else new IsolationForest({ seed: run + 1, contamination: 'auto' }).fit(X);
+        const dt = performance.now() - t0;
+        const cpu = cpuMsSince(c0);
+        if (run === 0) continue; // warm-up (JIT)
+        cpuRates.push((N / cpu) * 1000);
+        rates.push((N / dt) * 1000);
+        calibs.push(0.5 * (c1 + calibrationNsPerNode()));
+      }
+      const cost = rates.map((r, k) => 1e9 / (r * calibs[k]!));
+      lines.push(
+        `| Isolation Forest (batch) | - | ${phase} (${N} rows) | ${Math.round(median(cpuRates))} | ${Math.round(median(rates))} | ${median(calibs).toFixed(1)} | ${Math.round(median(cost))} | - | - |`,
       );
     }
   }
@@ -178,10 +221,10 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<{ markdow
     );
   }
   lines.push('');
-  return { markdown: lines.join('\n') };
+  return { title: 'Robust Random Cut Forest', markdown: lines.join('\n') };
 }
 
 // Run alone.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  benchRcf().then((r) => console.log(r.markdown));
+  benchRcf().then((r) => console.log(`## ${r.title}\n\n${r.markdown}`));
 }

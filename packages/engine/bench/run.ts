@@ -14,9 +14,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext, BenchSection } from './harness.ts';
 import { benchIsolationForest } from './iforest.ts';
+import { benchRcf } from './rcf.ts';
 
 const SECTIONS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> = {
   iforest: benchIsolationForest,
+  rcf: (ctx) => benchRcf({ dataDir: ctx.dataDir }),
 };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -42,6 +42,9 @@ export { csvField, csvRow, csvText } from './io/csv-writer.ts';
 
 // Detectors
 export { IsolationForest, averagePathLength, EULER_GAMMA } from './iforest/index.ts';
+// Tree-path accelerators (tfjs WebGL/WebGPU kernels); tfjs itself is imported lazily on first use.
+export { createAccelerator, scoreSamplesAccelerated, jsPathLengthSums, AccelUnavailableError } from './accel/index.ts';
+export type { AccelKind, AccelOptions, TreePathAccelerator, TfjsBackendName } from './accel/index.ts';
 export type { IsolationForestOptions, IsolationForestParams, IsolationForestModelParts, IsolationForestState } from './iforest/index.ts';
 export { RandomCutForest, createDiVector, diVectorTotal, Shingler } from './rcf/index.ts';
 export type { DiVector, RandomCutForestOptions, RcfParams, RcfState, RcfArray } from './rcf/index.ts';

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { RandomCutForest, Shingler, createDiVector, type SamplingMode } from '../src/rcf/index.ts';
 import { Prng } from '../src/random/prng.ts';
 import { matrixFrom } from '../src/matrix.ts';
+import { StreamPrng } from '../src/rcf/stream-prng.ts';
 
 const goldenFile = resolve(dirname(fileURLToPath(import.meta.url)), 'rcf-golden.json');
 
@@ -114,4 +115,22 @@ test('golden: scores, DiVectors, expected points, batch scores and state are bit
   }
   const want = JSON.parse(readFileSync(goldenFile, 'utf8')) as Record<string, Record<string, string>>;
   assert.deepEqual(got, want);
+});
+
+test('StreamPrng gives exactly the seeded Prng sequence (next, nextUint32, nextInt) and round-trips its state', () => {
+  for (const seed of [0, 1, 7, 123456789, -5, 2 ** 40 + 3]) {
+    const a = new Prng(seed);
+    const b = new StreamPrng(seed);
+    for (let i = 0; i < 20000; i++) {
+      assert.equal(b.next(), a.next(), `seed ${seed}, next #${i}`);
+      assert.equal(b.nextUint32(), a.nextUint32(), `seed ${seed}, nextUint32 #${i}`);
+      const n = 1 + ((i * 7919) % 100000);
+      assert.equal(b.nextInt(n), a.nextInt(n), `seed ${seed}, nextInt(${n}) #${i}`);
+    }
+    assert.deepEqual(b.getState(), a.getState());
+    const c = new StreamPrng(99);
+    c.setState(a.getState());
+    assert.equal(c.next(), a.next());
+  }
+  assert.throws(() => new StreamPrng(1).nextInt(0), /n must be in/);
 });

@@ -67,6 +67,20 @@ describe('cx-anomaly-widget: data, properties and events', () => {
     expect(el.results).to.have.length(records.length + 2);
   });
 
+  it('retrains when a config attribute changes (sensitivity -> contamination)', async () => {
+    const ready = nextEvent<{ records: number }>(el, 'cx-ready');
+    el.setAttribute('contamination', '0.05');
+    const r = await ready;
+    expect(r.detail.records).to.equal(el.data.length);
+    // A higher contamination lowers the threshold read back from the results.
+    expect(el.scoreThreshold).to.be.lessThan(0.999);
+    const controls = el.shadowRoot!.querySelector('cx-widget-controls')!;
+    await controls.updateComplete;
+    const slider = controls.shadowRoot!.querySelector('input[type=range]') as HTMLInputElement;
+    expect(slider.value).to.equal('4'); // 5 % is "Very high"
+    expect(slider.getAttribute('aria-valuetext')).to.contain('5%');
+  });
+
   it('rejects a push of something that is not a record, with cx-error', async () => {
     const err = nextEvent<{ code: string; message: string }>(el, 'cx-error');
     let threw = false;

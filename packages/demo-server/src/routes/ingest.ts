@@ -41,11 +41,12 @@ export function ingestRoutes(app: FastifyInstance, ctx: ServerContext, guard: ((
     });
   });
 
-  app.post<{ Body: Record<string, unknown>[] }>('/score', { schema, preValidation: unwrap }, async (req) => {
+  app.post<{ Body: Record<string, unknown>[] }>('/score', { schema, preValidation: unwrap }, async (req, reply) => {
     const checked = checkRecords(req.body, ctx.config, ctx.metricNames);
     (req as { recordCount?: number }).recordCount = checked.length;
     await modelReady(ctx);
+    // The worker answers with the results' JSON text: spliced in, not re-serialised.
     const results = await ctx.model.score(checked.map((c) => c.record as CxRecord));
-    return { results };
+    return reply.type('application/json; charset=utf-8').send(`{"results":${results}}`);
   });
 }

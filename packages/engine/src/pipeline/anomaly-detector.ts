@@ -160,6 +160,11 @@ export class AnomalyDetector {
   /** Stream-only: imputed rows kept for the lazy IF fit, and the latest observed value of each metric (any segment). */
   private lazyRows: number[] = [];
   private lazyMissing: number[] = [];
+  /** Stream-only: the shingles seen before the lazy IF fit (its training points). */
+  private lazyShingles: number[] = [];
+  /** Trained lazily (no fit): the IF is refitted every 4 x lazyFitAfter points on the latest 4 x lazyFitAfter shingles, so it follows drift like the RRCF. */
+  private streamOnly = false;
+  private sinceRefit = 0;
   private globalLast: Float64Array;
   private readonly scratch: PointScratch;
   private readonly decisionCfg: DecisionConfig;
@@ -340,12 +345,14 @@ export class AnomalyDetector {
     this.streamIndex = 0;
     this.lazyRows = [];
     this.lazyMissing = [];
+    this.lazyShingles = [];
+    this.streamOnly = false;
+    this.sinceRefit = 0;
 
     const rawIf = new Float64Array(n).fill(NaN);
-    if (this.useIf) {
-      this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(X);
-      this.iforest.scoreSamples(X, rawIf);
-    }
+    // The IF sees the same point as the RRCF: the shingle (the row itself when shingleSize is 1).
+    const sd = this.shingleSize * d;
+    const shingles = this.useIf ? new Float64Array(n * sd) : null;
     opts.onProgress?.({ done: 0, total: n, phase: 'fit' });
 
     // Time order per segment.
@@ -375,12 +382,14 @@ export class AnomalyDetector {
         rows.forEach((i, k) => (rawRcf[i] = s[k]!));
         for (const i of rows) {
           this.pushShingle(seg, X.data, i * d);
+          shingles?.set(seg.shingle, i * sd);
           seg.seen++;
         }
       } else if (seg.forest) {
         const point = this.scratch.point;
         for (const i of rows) {
           this.pushShingle(seg, X.data, i * d);
+          shingles?.set(seg.shingle, i * sd);
           point.set(seg.shingle);
           const ready = seg.forest.isReady;
           const r = seg.forest.update(point);
@@ -390,6 +399,7 @@ export class AnomalyDetector {
       } else {
         for (const i of rows) {
           this.pushShingle(seg, X.data, i * d);
+          shingles?.set(seg.shingle, i * sd);
           seg.seen++;
         }
       }
@@ -401,6 +411,12 @@ export class AnomalyDetector {
       done += rows.length;
       opts.onProgress?.({ done, total: n, phase: 'fit' });
     }
+
+    if (shingles) {
+      const S: Matrix = { data: shingles, rows: n, cols: sd };
+      this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(S);
+      this.iforest.scoreSamples(S, rawIf);
+    } else this.iforest = null;
 
     // Calibration: global priors on all training scores; segments with enough rows get their own.
     this.prior.calIf = new ScoreCalibrator(w).fit(rawIf);
@@ -489,12 +505,24 @@ export class AnomalyDetector {
    * nothing in `seg` but its shingle and decision (the caller passes copies) changes.
    * Leaves the per-metric attribution (fractions summing to the score) in scratch.high/low.
    */
-  private processPoint(seg: SegmentState, src: Float64Array, offset: number, rawIf: number, time: number, learn: boolean, wantAttribution: boolean, out: PointOutcome): void {
+  private processPoint(seg: SegmentState, src: Float64Array, offset: number, time: number, learn: boolean, wantAttribution: boolean, out: PointOutcome): void {
     const sc = this.scratch;
     const d = this.d;
     this.pushShingle(seg, src, offset);
     const point = sc.point;
     point.set(seg.shingle);
+    let rawIf = NaN;
+    if (this.iforest) {
+      this.iforest.scoreSamples({ data: point, rows: 1, cols: point.length }, sc.oneOut);
+      rawIf = sc.oneOut[0]!;
+    }
+    if (learn && this.useIf && (!this.fitted || this.streamOnly)) {
+      for (let k = 0; k < point.length; k++) this.lazyShingles.push(point[k]!);
+      this.sinceRefit++;
+      // Keep at most 4 x lazyFitAfter shingles (trimmed in batches: splice is O(n)).
+      const cap = 4 * this.config.lazyFitAfter * point.length;
+      if (this.lazyShingles.length >= 2 * cap) this.lazyShingles.splice(0, this.lazyShingles.length - cap);
+    }
     let rawRcf = NaN;
     let haveRcfAttr = false;
     const forest = seg.forest;
@@ -660,17 +688,14 @@ export class AnomalyDetector {
     const keys = input.segments;
     const times = input.times;
     // Batch: impute with training medians and score the IF on the whole matrix at once.
-    let rawIf: Float64Array | null = null;
     if (!learn) {
       this.imputer.apply(X, missing);
       this.standardizeRows(X, keys, times);
-      if (this.iforest) rawIf = this.iforest.scoreSamples(X);
     }
     // Batch views: per segment, a copy of the shingle and a fresh alert state.
     const views = new Map<string, SegmentState>();
     const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
     const sc = this.scratch;
-    const oneRow: Matrix = { data: sc.one, rows: 1, cols: d };
     const every = Math.max(1, Math.min(10000, Math.ceil(n / 100)));
     for (let i = 0; i < n; i++) {
       if (i % every === 0) {
@@ -680,7 +705,6 @@ export class AnomalyDetector {
       const key = keys ? keys[i]! : '';
       const time = times ? times[i]! : NaN;
       let seg: SegmentState;
-      let ifScore: number;
       if (learn) {
         seg = this.segmentFor(key);
         this.imputeStreaming(X.data, missing, i * d, key);
@@ -699,12 +723,6 @@ export class AnomalyDetector {
         sc.raw.set(X.data.subarray(i * d, i * d + d));
         this.baseline.standardize(X.data, i * d, key, time, X.data, i * d);
         this.baseline.update(sc.raw, 0, missing.subarray(i * d, i * d + d), key, time);
-        ifScore = NaN;
-        if (this.iforest) {
-          sc.one.set(X.data.subarray(i * d, i * d + d));
-          this.iforest.scoreSamples(oneRow, sc.oneOut);
-          ifScore = sc.oneOut[0]!;
-        }
       } else {
         let v = views.get(key);
         if (v === undefined) {
@@ -713,9 +731,8 @@ export class AnomalyDetector {
           views.set(key, v);
         }
         seg = v;
-        ifScore = rawIf ? rawIf[i]! : NaN;
       }
-      this.processPoint(seg, X.data, i * d, ifScore, time, learn, results !== null, outcome);
+      this.processPoint(seg, X.data, i * d, time, learn, results !== null, outcome);
       out.score[i] = outcome.score;
       out.grade[i] = outcome.grade;
       out.isAnomaly[i] = outcome.isAnomaly ? 1 : 0;
@@ -732,6 +749,7 @@ export class AnomalyDetector {
       }
       if (learn) {
         this.streamIndex++;
+        if (this.streamOnly && this.sinceRefit >= 4 * this.config.lazyFitAfter) this.refitLazyIf();
       }
     }
     opts.onProgress?.({ done: n, total: n, phase: learn ? 'update' : 'score' });
@@ -750,6 +768,20 @@ export class AnomalyDetector {
         if ((segLast === undefined || segLast[c] === null) && this.globalLast[c] === this.globalLast[c]) data[k] = this.globalLast[c]!;
       } else this.globalLast[c] = data[k]!;
     }
+  }
+
+  /** Stream-only: (re)fits the IF on the kept shingles and restarts every segment's IF calibration from its scores. */
+  private refitLazyIf(): void {
+    this.sinceRefit = 0;
+    const sd = this.shingleSize * this.d;
+    const cap = 4 * this.config.lazyFitAfter * sd;
+    if (this.lazyShingles.length > cap) this.lazyShingles.splice(0, this.lazyShingles.length - cap);
+    if (!this.useIf || this.lazyShingles.length < 2 * sd) return;
+    const S: Matrix = { data: Float64Array.from(this.lazyShingles), rows: this.lazyShingles.length / sd, cols: sd };
+    this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(S);
+    const scores = this.iforest.scoreSamples(S);
+    this.prior.calIf = new ScoreCalibrator(this.config.calibrationWindow).fit(scores);
+    for (const [, seg] of this.segments.entries()) seg.calIf = this.prior.calIf.clone();
   }
 
   private writeEmpty(out: ColumnarResult, i: number): void {
@@ -790,15 +822,11 @@ export class AnomalyDetector {
     const memory = this.segments.keys().map((k) => [k, this.imputer.segmentState(k)] as const);
     this.imputer = new Imputer(this.columns).fit(raw, mask);
     for (const [k, m] of memory) if (m) this.imputer.setSegmentState(k, m);
-    if (this.useIf) {
-      this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(X);
-      const scores = this.iforest.scoreSamples(X);
-      this.prior.calIf = new ScoreCalibrator(this.config.calibrationWindow).fit(scores);
-      for (const [, seg] of this.segments.entries()) seg.calIf = this.prior.calIf.clone();
-    }
+    this.refitLazyIf();
     this.lazyRows = [];
     this.lazyMissing = [];
     this.fitted = true;
+    this.streamOnly = true;
   }
 
   // ---------------------------------------------------------------- model bundle
@@ -844,6 +872,8 @@ export class AnomalyDetector {
       fitted: this.fitted,
       batchRcf: this.batchRcf,
       statsReady: this.statsReady,
+      streamOnly: this.streamOnly,
+      sinceRefit: this.sinceRefit,
       thresholdSurprise: this.thresholdSurprise,
       nextAlert: this.nextAlert,
       streamIndex: this.streamIndex,
@@ -852,7 +882,7 @@ export class AnomalyDetector {
       imputer: this.imputer.toState(),
       iforest: this.iforest ? this.iforest.toModelParts() : null,
       prior: { calIf: this.prior.calIf.toState(), calRcf: this.prior.calRcf.toState(), calEns: this.prior.calEns.toState() },
-      lazy: { rows: Float64Array.from(this.lazyRows), missing: Uint8Array.from(this.lazyMissing) },
+      lazy: { rows: Float64Array.from(this.lazyRows), missing: Uint8Array.from(this.lazyMissing), shingles: Float64Array.from(this.lazyShingles) },
       segments: [...this.segments.entries()].map(([key, s]) => ({
         key,
         forest: s.forest ? s.forest.toState() : null,
@@ -875,6 +905,8 @@ export class AnomalyDetector {
     det.fitted = b.fitted;
     det.batchRcf = b.batchRcf;
     det.statsReady = b.statsReady;
+    det.streamOnly = b.streamOnly;
+    det.sinceRefit = b.sinceRefit;
     det.thresholdSurprise = b.thresholdSurprise;
     det.nextAlert = b.nextAlert;
     det.streamIndex = b.streamIndex;
@@ -889,6 +921,7 @@ export class AnomalyDetector {
     };
     det.lazyRows = Array.from(b.lazy.rows);
     det.lazyMissing = Array.from(b.lazy.missing);
+    det.lazyShingles = Array.from(b.lazy.shingles);
     for (const s of b.segments) {
       if (s.shingle.length !== det.shingleSize * det.d) {
         throw new ConfigError(`model: segment "${s.key}" has a shingle of ${s.shingle.length} values, expected ${det.shingleSize * det.d}`);

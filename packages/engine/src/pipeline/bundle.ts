@@ -44,6 +44,8 @@ export interface DetectorBundle {
   readonly fitted: boolean;
   readonly batchRcf: boolean;
   readonly statsReady: boolean;
+  readonly streamOnly: boolean;
+  readonly sinceRefit: number;
   readonly thresholdSurprise: number;
   readonly nextAlert: number;
   readonly streamIndex: number;
@@ -52,7 +54,7 @@ export interface DetectorBundle {
   readonly imputer: ImputerState;
   readonly iforest: { header: IsolationForestModelParts['header']; arrays: Record<string, ModelArray> } | null;
   readonly prior: { calIf: CalibratorState; calRcf: CalibratorState; calEns: CalibratorState };
-  readonly lazy: { rows: Float64Array; missing: Uint8Array };
+  readonly lazy: { rows: Float64Array; missing: Uint8Array; shingles: Float64Array };
   readonly segments: readonly SegmentBundle[];
 }
 
@@ -69,6 +71,7 @@ export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
     'cal/prior/ens': b.prior.calEns.values,
     'lazy/rows': b.lazy.rows,
     'lazy/missing': b.lazy.missing,
+    'lazy/shingles': b.lazy.shingles,
   };
   if (b.iforest) for (const [name, a] of Object.entries(b.iforest.arrays)) arrays[`iforest/${name}`] = a;
   const segMeta = b.segments.map((s, i) => {
@@ -91,7 +94,7 @@ export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
   return encodeModel(
     {
       detector: BUNDLE_DETECTOR,
-      params: { config: b.config, fitted: b.fitted, batchRcf: b.batchRcf, statsReady: b.statsReady, thresholdSurprise: b.thresholdSurprise, nextAlert: b.nextAlert, streamIndex: b.streamIndex },
+      params: { config: b.config, fitted: b.fitted, batchRcf: b.batchRcf, statsReady: b.statsReady, streamOnly: b.streamOnly, sinceRefit: b.sinceRefit, thresholdSurprise: b.thresholdSurprise, nextAlert: b.nextAlert, streamIndex: b.streamIndex },
       fieldSpec: b.config['fields'] ?? null,
       calibration: { method: CAL_METHOD, ...calParams, threshold: -Math.expm1(-b.thresholdSurprise) },
       meta: {
@@ -151,6 +154,8 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
     fitted: p['fitted'] === true,
     batchRcf: p['batchRcf'] === true,
     statsReady: p['statsReady'] === true,
+    streamOnly: p['streamOnly'] === true,
+    sinceRefit: typeof p['sinceRefit'] === 'number' ? p['sinceRefit'] : 0,
     thresholdSurprise: num(p['thresholdSurprise'], 'params.thresholdSurprise'),
     nextAlert: num(p['nextAlert'], 'params.nextAlert'),
     streamIndex: num(p['streamIndex'], 'params.streamIndex'),
@@ -164,7 +169,7 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
     imputer: meta['imputer'] as ImputerState,
     iforest: ifHeader ? { header: ifHeader, arrays: Object.fromEntries(ifNames.map((n) => [n, arrays[`iforest/${n}`] ?? fail(`array iforest/${n} missing`)])) } : null,
     prior: { calIf: calState('cal/prior/if'), calRcf: calState('cal/prior/rcf'), calEns: calState('cal/prior/ens') },
-    lazy: { rows: arr('lazy/rows', Float64Array), missing: arr('lazy/missing', Uint8Array) },
+    lazy: { rows: arr('lazy/rows', Float64Array), missing: arr('lazy/missing', Uint8Array), shingles: arr('lazy/shingles', Float64Array) },
     segments,
   };
 }

@@ -34,28 +34,27 @@ export function duplicateAttribution(
 ): void {
   const dims = ns.dims;
   const { high, low, dh, dl, smin, smax } = s;
-  const bmin = ns.boxMin;
-  const bmax = ns.boxMax;
+  const box = ns.box;
   const eq = score / (2 * dims);
   high.fill(eq);
   low.fill(eq);
   let child = leafRef;
   for (let i = depth - 1; i >= 0; i--) {
     const n = path[i]!;
-    const sib = ns.left[n] === child ? ns.right[n]! : ns.left[n]!;
+    const sib = ns.node[n * 8] === child ? ns.node[n * 8 + 1]! : ns.node[n * 8]!;
     // merge the sibling's box into the shadow box
     if (sib < 0) {
-      const sb = ns.leafPoint[~sib]! * dims;
+      const sb = ns.leaf[(~sib) * 4]! * dims;
       for (let d = 0; d < dims; d++) {
         const v = pv[sb + d]!;
         if (i === depth - 1 || v < smin[d]!) smin[d] = v;
         if (i === depth - 1 || v > smax[d]!) smax[d] = v;
       }
     } else {
-      const so = sib * dims;
+      const so = sib * 2 * dims;
       for (let d = 0; d < dims; d++) {
-        const a = bmin[so + d]!;
-        const b = bmax[so + d]!;
+        const a = box[so + d]!;
+        const b = box[so + dims + d]!;
         if (i === depth - 1 || a < smin[d]!) smin[d] = a;
         if (i === depth - 1 || b > smax[d]!) smax[d] = b;
       }

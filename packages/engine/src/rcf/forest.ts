@@ -20,14 +20,15 @@
  * `RandomCutForest.normalizeScore(s)` = 2^(-1/s) maps it to [0,1) in the style
  * of Isolation Forest's 2^(-E[h]/c(n)) (s = 1 -> 0.5).
  *
- * Determinism: every random choice comes from one seeded Prng, trees are
+ * Determinism: every random choice comes from one seeded stream (StreamPrng:
+ * the seeded Prng's xoshiro128** sequence, bit for bit), trees are
  * visited in index order, and logarithms use det-math.ts, so a seed and a
  * stream give bit-identical scores in Node and browsers; `toState()` captures
  * everything (PRNG words, free lists, samples) so a restored forest continues
  * exactly like one that never stopped.
  */
 import type { Matrix } from '../matrix.ts';
-import { Prng } from '../random/prng.ts';
+import { StreamPrng } from './stream-prng.ts';
 import { detExp2, detLn, detLog2 } from './det-math.ts';
 import { describe, NodeStore } from './node-store.ts';
 import { PointStore } from './point-store.ts';
@@ -105,7 +106,7 @@ export class RandomCutForest {
   readonly seed: number;
   readonly outputAfter: number;
 
-  private prng: Prng;
+  private prng: StreamPrng;
   private nodes: NodeStore;
   private points: PointStore;
   private ring: WindowRing | null;
@@ -151,7 +152,7 @@ export class RandomCutForest {
     this.timeDecay = timeDecay;
     this.seed = seed;
     this.outputAfter = outputAfter;
-    this.prng = new Prng(seed);
+    this.prng = new StreamPrng(seed);
     this.log2p1 = new Float64Array(sampleSize + 2);
     for (let k = 0; k < this.log2p1.length; k++) this.log2p1[k] = detLog2(k + 1);
     this.nodes = new NodeStore(dims, numTrees, sampleSize, this.log2p1);

@@ -9,7 +9,7 @@
  * (= -r-1) when r < 0; EMPTY marks a tree with no points. Free slots of each
  * tree sit on a per-tree stack, so long streams reuse nodes and never grow.
  *
- * Bounding boxes are stored per internal node (boxMin/boxMax, S-1 x dims
+ * Bounding boxes are stored per internal node (`box`, S-1 x 2 x dims
  * doubles each per tree) rather than recomputed: scoring walks from the leaf up
  * and needs the box of every node on the path, and recomputing a box costs a
  * walk of the whole subtree. Storing them costs 2 x 8 x dims bytes a node
@@ -23,20 +23,38 @@
  * one leaf, as in AWS RCF and rrcf). Cuts send x to the left when
  * x[cutDim] <= cutValue.
  */
-import type { Prng } from '../random/prng.ts';
+import type { StreamPrng } from './stream-prng.ts';
 import type { PointStore } from './point-store.ts';
 import { duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export const EMPTY = 0x7fffffff;
 
 const nextDownBuf = new DataView(new ArrayBuffer(8));
-/** The largest double below x (x finite, != 0 handled), for cuts that rounded up to the box edge. */
-function nextDown(x: number): number {
+/**
+ * The largest double below x (x finite; 0 gives -MIN_VALUE), for cuts that
+ * rounded up to the box edge. Steps the IEEE bit pattern by one as two 32-bit
+ * halves (big-endian in the DataView): no BigInt, so nothing is allocated.
+ */
+export function nextDown(x: number): number {
   if (x === 0) return -Number.MIN_VALUE;
-  nextDownBuf.setFloat64(0, x);
-  const bits = nextDownBuf.getBigUint64(0);
-  nextDownBuf.setBigUint64(0, x > 0 ? bits - 1n : bits + 1n);
-  return nextDownBuf.getFloat64(0);
+  const b = nextDownBuf;
+  b.setFloat64(0, x);
+  let hi = b.getUint32(0);
+  let lo = b.getUint32(4);
+  if (x > 0) {
+    // magnitude down
+    if (lo === 0) {
+      lo = 0xffffffff;
+      hi = hi - 1;
+    } else lo = lo - 1;
+  } else if (lo === 0xffffffff) {
+    // magnitude up (more negative)
+    lo = 0;
+    hi = hi + 1;
+  } else lo = lo + 1;
+  b.setUint32(0, hi >>> 0);
+  b.setUint32(4, lo >>> 0);
+  return b.getFloat64(0);
 }
 
 export class NodeStore {
@@ -47,17 +65,23 @@ export class NodeStore {
   readonly capInternal: number;
 
   root: Int32Array;
-  parent: Int32Array;
-  left: Int32Array;
-  right: Int32Array;
-  cutDim: Int32Array;
-  cutValue: Float64Array;
-  mass: Int32Array;
-  boxMin: Float64Array;
-  boxMax: Float64Array;
-  leafParent: Int32Array;
-  leafPoint: Int32Array;
-  leafMass: Int32Array;
+  /**
+   * Internal nodes, one 32-byte record each (array of structures: a descent
+   * step touches one cache line instead of one per field array). Int32 view,
+   * stride 8: [n*8] left, +1 right, +2 parent, +3 cutDim, +4 mass (+5..+7:
+   * +6..+7 hold the cut value). Float64 view of the same buffer, stride 4:
+   * nodeF[n*4+3] = cutValue.
+   */
+  node: Int32Array;
+  nodeF: Float64Array;
+  /**
+   * Bounding boxes, one contiguous record per internal node (min and max side
+   * by side, so a box check reads 3 cache lines instead of 2 x 2 from two
+   * arrays): box[n*2*dims + d] = min, box[n*2*dims + dims + d] = max.
+   */
+  box: Float64Array;
+  /** Leaves, stride 4: [l*4] point index, +1 mass, +2 parent (+3 unused). */
+  leaf: Int32Array;
   freeInternal: Int32Array;
   freeInternalCount: Int32Array;
   freeLeaf: Int32Array;
@@ -67,6 +91,8 @@ export class NodeStore {
   /** Scratch per path level: gap and merged side-length sum (insert). */
   private readonly gapAt: Float64Array;
   private readonly sumAt: Float64Array;
+  /** Scratch (delete): dimensions whose box side changed at the last level. */
+  private readonly chgDims: Int32Array;
   /** log2(k + 1), k = 0..sampleSize+1 (deterministic), for the fused score. */
   private readonly log2p1: Float64Array;
   /** Score (unscaled) and tree mass seen by the last insert. */
@@ -84,17 +110,16 @@ export class NodeStore {
     const ni = numTrees * ci;
     const nl = numTrees * sampleSize;
     this.root = new Int32Array(numTrees).fill(EMPTY);
-    this.parent = new Int32Array(ni).fill(-1);
-    this.left = new Int32Array(ni);
-    this.right = new Int32Array(ni);
-    this.cutDim = new Int32Array(ni);
-    this.cutValue = new Float64Array(ni);
-    this.mass = new Int32Array(ni);
-    this.boxMin = new Float64Array(ni * dims);
-    this.boxMax = new Float64Array(ni * dims);
-    this.leafParent = new Int32Array(nl).fill(-1);
-    this.leafPoint = new Int32Array(nl).fill(-1);
-    this.leafMass = new Int32Array(nl);
+    const buf = new ArrayBuffer(ni * 32);
+    this.node = new Int32Array(buf);
+    this.nodeF = new Float64Array(buf);
+    for (let n = 0; n < ni; n++) this.node[n * 8 + 2] = -1;
+    this.box = new Float64Array(ni * 2 * dims);
+    this.leaf = new Int32Array(nl * 4);
+    for (let l = 0; l < nl; l++) {
+      this.leaf[l * 4] = -1;
+      this.leaf[l * 4 + 2] = -1;
+    }
     this.freeInternal = new Int32Array(ni);
     this.freeInternalCount = new Int32Array(numTrees);
     this.freeLeaf = new Int32Array(nl);
@@ -102,6 +127,7 @@ export class NodeStore {
     this.path = new Int32Array(sampleSize + 1);
     this.gapAt = new Float64Array(sampleSize + 1);
     this.sumAt = new Float64Array(sampleSize + 1);
+    this.chgDims = new Int32Array(dims);
     this.log2p1 = log2p1;
     this.clear();
   }
@@ -123,7 +149,7 @@ export class NodeStore {
   treeMass(t: number): number {
     const r = this.root[t]!;
     if (r === EMPTY) return 0;
-    return r >= 0 ? this.mass[r]! : this.leafMass[~r]!;
+    return r >= 0 ? this.node[r * 8 + 4]! : this.leaf[(~r) * 4 + 1]!;
   }
 
   /** Number of internal nodes and leaves in use over all trees. */
@@ -153,23 +179,23 @@ export class NodeStore {
 
   private freeInternalNode(t: number, n: number): void {
     this.freeInternal[t * this.capInternal + this.freeInternalCount[t]!++] = n;
-    this.parent[n] = -1;
+    this.node[n * 8 + 2] = -1;
   }
 
   private freeLeafNode(t: number, l: number): void {
     this.freeLeaf[t * this.sampleSize + this.freeLeafCount[t]!++] = l;
-    this.leafPoint[l] = -1;
-    this.leafParent[l] = -1;
-    this.leafMass[l] = 0;
+    this.leaf[l * 4] = -1;
+    this.leaf[l * 4 + 2] = -1;
+    this.leaf[l * 4 + 1] = 0;
   }
 
   /** Points child reference `oldRef` of internal node p (or the root, p = -1) to `newRef`. */
   private replaceChild(t: number, p: number, oldRef: number, newRef: number): void {
     if (p < 0) this.root[t] = newRef;
-    else if (this.left[p] === oldRef) this.left[p] = newRef;
-    else this.right[p] = newRef;
-    if (newRef >= 0) this.parent[newRef] = p;
-    else this.leafParent[~newRef] = p;
+    else if (this.node[p * 8] === oldRef) this.node[p * 8] = newRef;
+    else this.node[p * 8 + 1] = newRef;
+    if (newRef >= 0) this.node[newRef * 8 + 2] = p;
+    else this.leaf[(~newRef) * 4 + 2] = p;
   }
 
   /**
@@ -188,17 +214,16 @@ export class NodeStore {
    * Returns true when a new leaf refers to pointIdx (caller acquires a
    * reference), false when q joined an equal leaf (its mass went up).
    */
-  insert(t: number, q: Float64Array, pointIdx: number, points: PointStore, prng: Prng, at: AttrScratch | null = null): boolean {
+  insert(t: number, q: Float64Array, pointIdx: number, points: PointStore, prng: StreamPrng, at: AttrScratch | null = null): boolean {
     const dims = this.dims;
-    const boxMin = this.boxMin;
-    const boxMax = this.boxMax;
+    const box = this.box;
     const pv = points.values;
     let r = this.root[t]!;
     if (r === EMPTY) {
       const l = this.allocLeaf(t);
-      this.leafPoint[l] = pointIdx;
-      this.leafMass[l] = 1;
-      this.leafParent[l] = -1;
+      this.leaf[l * 4] = pointIdx;
+      this.leaf[l * 4 + 1] = 1;
+      this.leaf[l * 4 + 2] = -1;
       this.root[t] = ~l;
       this.lastScore = 0;
       this.lastMass = 0;
@@ -213,10 +238,10 @@ export class NodeStore {
     let depth = 0;
     while (r >= 0) {
       path[depth++] = r;
-      r = q[this.cutDim[r]!]! <= this.cutValue[r]! ? this.left[r]! : this.right[r]!;
+      r = q[this.node[r * 8 + 3]!]! <= this.nodeF[r * 4 + 3]! ? this.node[r * 8]! : this.node[r * 8 + 1]!;
     }
     const leaf = ~r;
-    const base = this.leafPoint[leaf]! * dims;
+    const base = this.leaf[leaf * 4]! * dims;
     // Leaf level: q against the leaf point.
     let sum = 0;
     for (let d = 0; d < dims; d++) {
@@ -224,15 +249,15 @@ export class NodeStore {
       const b = q[d]!;
       sum += a > b ? a - b : b - a;
     }
-    const lm = this.leafMass[leaf]!;
-    const treeMass = depth > 0 ? this.mass[path[0]!]! : lm;
+    const lm = this.leaf[leaf * 4 + 1]!;
+    const treeMass = depth > 0 ? this.node[(path[0]!) * 8 + 4]! : lm;
     this.lastMass = treeMass;
     if (sum === 0) {
       // duplicate: AWS damp x scoreSeen
       this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
       if (at) duplicateAttribution(this, path, depth, r, q, pv, this.lastScore, at);
-      this.leafMass[leaf]!++;
-      for (let i = 0; i < depth; i++) this.mass[path[i]!]!++;
+      this.leaf[leaf * 4 + 1]!++;
+      for (let i = 0; i < depth; i++) this.node[(path[i]!) * 8 + 4]!++;
       this.lastLeaf = leaf;
       return false;
     }
@@ -248,13 +273,13 @@ export class NodeStore {
     const sums = this.sumAt;
     let top = depth; // highest level whose box does not contain q (depth = the leaf)
     for (let i = depth - 1; i >= 0; i--) {
-      const off = path[i]! * dims;
+      const off = path[i]! * 2 * dims;
       let gap = 0;
       let sumNew = 0;
       if (dh && dl) {
         for (let d = 0; d < dims; d++) {
-          let mn = boxMin[off + d]!;
-          let mx = boxMax[off + d]!;
+          let mn = box[off + d]!;
+          let mx = box[off + dims + d]!;
           const v = q[d]!;
           dh[d] = 0;
           dl[d] = 0;
@@ -271,8 +296,8 @@ export class NodeStore {
         }
       } else {
         for (let d = 0; d < dims; d++) {
-          let mn = boxMin[off + d]!;
-          let mx = boxMax[off + d]!;
+          let mn = box[off + d]!;
+          let mx = box[off + dims + d]!;
           const v = q[d]!;
           if (v < mn) {
             gap += mn - v;
@@ -308,27 +333,37 @@ export class NodeStore {
     let bestCut = 0;
     if (bestLevel < depth) {
       // Where in the gap: walk the per-dimension gap parts.
-      const off = path[bestLevel]! * dims;
+      const off = path[bestLevel]! * 2 * dims;
+      // The cut value is computed once, for the chosen dimension (the one the
+      // remaining u falls in; the last gap dimension if rounding runs past).
+      let uSel = u;
       for (let d = 0; d < dims; d++) {
         const v = q[d]!;
-        const bmn = boxMin[off + d]!;
-        const bmx = boxMax[off + d]!;
+        const bmn = box[off + d]!;
+        const bmx = box[off + dims + d]!;
         const g = v < bmn ? bmn - v : v > bmx ? v - bmx : 0;
         if (g > 0) {
           bestDim = d;
-          if (v < bmn) {
-            // q <= cut < bmn
-            bestCut = v + u;
-            if (bestCut >= bmn) bestCut = nextDown(bmn);
-          } else {
-            // bmx <= cut < q
-            bestCut = bmx + u;
-            if (bestCut >= v) bestCut = nextDown(v);
-          }
-          if (bestCut < (v < bmn ? v : bmx)) bestCut = v < bmn ? v : bmx;
+          uSel = u;
           if (u < g) break;
           u -= g;
         }
+      }
+      {
+        u = uSel;
+        const v = q[bestDim]!;
+        const bmn = box[off + bestDim]!;
+        const bmx = box[off + dims + bestDim]!;
+        if (v < bmn) {
+          // q <= cut < bmn
+          bestCut = v + u;
+          if (bestCut >= bmn) bestCut = nextDown(bmn);
+        } else {
+          // bmx <= cut < q
+          bestCut = bmx + u;
+          if (bestCut >= v) bestCut = nextDown(v);
+        }
+        if (bestCut < (v < bmn ? v : bmx)) bestCut = v < bmn ? v : bmx;
       }
     } else {
       // Two distinct points: every cut of their box separates them.
@@ -359,52 +394,52 @@ export class NodeStore {
     const p = bestLevel === 0 ? -1 : path[bestLevel - 1]!;
     const n = this.allocInternal(t);
     const nl = this.allocLeaf(t);
-    this.leafPoint[nl] = pointIdx;
-    this.leafMass[nl] = 1;
-    this.cutDim[n] = bestDim;
-    this.cutValue[n] = bestCut;
-    const noff = n * dims;
+    this.leaf[nl * 4] = pointIdx;
+    this.leaf[nl * 4 + 1] = 1;
+    this.node[n * 8 + 3] = bestDim;
+    this.nodeF[n * 4 + 3] = bestCut;
+    const noff = n * 2 * dims;
     if (child < 0) {
-      this.mass[n] = this.leafMass[leaf]! + 1;
+      this.node[n * 8 + 4] = this.leaf[leaf * 4 + 1]! + 1;
       for (let d = 0; d < dims; d++) {
         const a = pv[base + d]!;
         const b = q[d]!;
-        boxMin[noff + d] = a < b ? a : b;
-        boxMax[noff + d] = a < b ? b : a;
+        box[noff + d] = a < b ? a : b;
+        box[noff + dims + d] = a < b ? b : a;
       }
     } else {
-      this.mass[n] = this.mass[child]! + 1;
-      const coff = child * dims;
+      this.node[n * 8 + 4] = this.node[child * 8 + 4]! + 1;
+      const coff = child * 2 * dims;
       for (let d = 0; d < dims; d++) {
         const w = q[d]!;
-        const a = boxMin[coff + d]!;
-        const b = boxMax[coff + d]!;
-        boxMin[noff + d] = w < a ? w : a;
-        boxMax[noff + d] = w > b ? w : b;
+        const a = box[coff + d]!;
+        const b = box[coff + dims + d]!;
+        box[noff + d] = w < a ? w : a;
+        box[noff + dims + d] = w > b ? w : b;
       }
     }
     this.replaceChild(t, p, child, n);
     if (q[bestDim]! <= bestCut) {
-      this.left[n] = ~nl;
-      this.right[n] = child;
+      this.node[n * 8] = ~nl;
+      this.node[n * 8 + 1] = child;
     } else {
-      this.left[n] = child;
-      this.right[n] = ~nl;
+      this.node[n * 8] = child;
+      this.node[n * 8 + 1] = ~nl;
     }
-    if (child < 0) this.leafParent[~child] = n;
-    else this.parent[child] = n;
-    this.leafParent[nl] = n;
+    if (child < 0) this.leaf[(~child) * 4 + 2] = n;
+    else this.node[child * 8 + 2] = n;
+    this.leaf[nl * 4 + 2] = n;
     this.lastLeaf = nl;
     // Ancestors gain the point; those from `top` down to the new node grow their box.
     for (let i = 0; i < bestLevel; i++) {
       const a = path[i]!;
-      this.mass[a]!++;
+      this.node[a * 8 + 4]!++;
       if (i >= top) {
-        const off = a * dims;
+        const off = a * 2 * dims;
         for (let d = 0; d < dims; d++) {
           const w = q[d]!;
-          if (w < boxMin[off + d]!) boxMin[off + d] = w;
-          else if (w > boxMax[off + d]!) boxMax[off + d] = w;
+          if (w < box[off + d]!) box[off + d] = w;
+          else if (w > box[off + dims + d]!) box[off + dims + d] = w;
         }
       }
     }
@@ -425,18 +460,18 @@ export class NodeStore {
     if (leafHint >= 0) {
       leaf = leafHint;
     } else {
-      while (r >= 0) r = q[this.cutDim[r]!]! <= this.cutValue[r]! ? this.left[r]! : this.right[r]!;
+      while (r >= 0) r = q[this.node[r * 8 + 3]!]! <= this.nodeF[r * 4 + 3]! ? this.node[r * 8]! : this.node[r * 8 + 1]!;
       leaf = ~r;
     }
     r = ~leaf;
-    const p = this.leafParent[leaf]!;
-    const idx = this.leafPoint[leaf]!;
-    if (idx < 0 || this.leafMass[leaf]! <= 0 || !points.equals(idx, q)) {
+    const p = this.leaf[leaf * 4 + 2]!;
+    const idx = this.leaf[leaf * 4]!;
+    if (idx < 0 || this.leaf[leaf * 4 + 1]! <= 0 || !points.equals(idx, q)) {
       throw new Error(`RandomCutForest: tree ${t} does not hold the point being deleted (internal state is inconsistent)`);
     }
-    if (this.leafMass[leaf]! > 1) {
-      this.leafMass[leaf]!--;
-      for (let n = p; n >= 0; n = this.parent[n]!) this.mass[n]!--;
+    if (this.leaf[leaf * 4 + 1]! > 1) {
+      this.leaf[leaf * 4 + 1]!--;
+      for (let n = p; n >= 0; n = this.node[n * 8 + 2]!) this.node[n * 8 + 4]!--;
       return -1;
     }
     this.freeLeafNode(t, leaf);
@@ -444,114 +479,189 @@ export class NodeStore {
       this.root[t] = EMPTY;
       return idx;
     }
-    const sibling = this.left[p] === r ? this.right[p]! : this.left[p]!;
-    const g = this.parent[p]!;
+    const sibling = this.node[p * 8] === r ? this.node[p * 8 + 1]! : this.node[p * 8]!;
+    const g = this.node[p * 8 + 2]!;
     this.replaceChild(t, g, p, sibling);
     this.freeInternalNode(t, p);
     // Ancestors lose one unit of mass; their boxes can only shrink where q
     // touched a face, and stop changing at the first unchanged box.
-    let changed = true;
-    for (let n = g; n >= 0; n = this.parent[n]!) {
-      this.mass[n]!--;
-      if (changed) changed = this.shrinkBox(n, q, points);
+    // A dimension of an ancestor's box can change only if it changed in the
+    // child below it (the other child's box is unchanged), so each level checks
+    // only the dimensions that changed one level down (all of them at g).
+    const chg = this.chgDims;
+    let nChg = this.dims;
+    for (let d = 0; d < nChg; d++) chg[d] = d;
+    const N = this.node;
+    for (let n = g; n >= 0; n = N[n * 8 + 2]!) {
+      N[n * 8 + 4]!--;
+      if (nChg > 0) nChg = this.shrinkBox(n, q, points, nChg);
     }
     return idx;
   }
 
   /**
-   * After q left node n's subtree: recomputes n's box from its children in the
-   * dimensions where q lay on a face of the box (elsewhere q did not define
-   * the box, so it cannot shrink). Returns whether any side changed.
+   * After q left node n's subtree: recomputes n's box from its children in
+   * the dimensions chgDims[0..count) (those that changed one level down) where
+   * q lay on a face of the box (elsewhere q did not define the box, so it
+   * cannot shrink). Leaves in chgDims the dimensions that changed here, in
+   * order, and returns how many.
    */
-  private shrinkBox(n: number, q: Float64Array, points: PointStore): boolean {
+  private shrinkBox(n: number, q: Float64Array, points: PointStore, count: number): number {
     const dims = this.dims;
-    const off = n * dims;
-    const bmin = this.boxMin;
-    const bmax = this.boxMax;
-    const l = this.left[n]!;
-    const r = this.right[n]!;
+    const off = n * 2 * dims;
+    const box = this.box;
+    const chg = this.chgDims;
+    const l = this.node[n * 8]!;
+    const r = this.node[n * 8 + 1]!;
     const pv = points.values;
     const lLeaf = l < 0;
     const rLeaf = r < 0;
-    // Bases into either the box arrays (internal child) or the point values (leaf).
-    const lb = lLeaf ? this.leafPoint[~l]! * dims : l * dims;
-    const rb = rLeaf ? this.leafPoint[~r]! * dims : r * dims;
-    let changed = false;
-    for (let d = 0; d < dims; d++) {
+    // Bases into either the box array (internal child) or the point values (leaf).
+    const lb = lLeaf ? this.leaf[(~l) * 4]! * dims : l * 2 * dims;
+    const rb = rLeaf ? this.leaf[(~r) * 4]! * dims : r * 2 * dims;
+    let w = 0;
+    for (let k = 0; k < count; k++) {
+      const d = chg[k]!;
       const v = q[d]!;
-      if (v > bmin[off + d]! && v < bmax[off + d]!) continue;
-      const lmin = lLeaf ? pv[lb + d]! : bmin[lb + d]!;
-      const lmax = lLeaf ? pv[lb + d]! : bmax[lb + d]!;
-      const rmin = rLeaf ? pv[rb + d]! : bmin[rb + d]!;
-      const rmax = rLeaf ? pv[rb + d]! : bmax[rb + d]!;
+      if (v > box[off + d]! && v < box[off + dims + d]!) continue;
+      const lmin = lLeaf ? pv[lb + d]! : box[lb + d]!;
+      const lmax = lLeaf ? pv[lb + d]! : box[lb + dims + d]!;
+      const rmin = rLeaf ? pv[rb + d]! : box[rb + d]!;
+      const rmax = rLeaf ? pv[rb + d]! : box[rb + dims + d]!;
       const mn = lmin < rmin ? lmin : rmin;
       const mx = lmax > rmax ? lmax : rmax;
-      if (mn !== bmin[off + d] || mx !== bmax[off + d]) {
-        changed = true;
-        bmin[off + d] = mn;
-        bmax[off + d] = mx;
+      if (mn !== box[off + d] || mx !== box[off + dims + d]) {
+        box[off + d] = mn;
+        box[off + dims + d] = mx;
+        chg[w++] = d;
       }
     }
-    return changed;
+    return w;
   }
 
   /** Finds the leaf of tree t that q descends to (by the cuts), as a leaf slot; -1 when empty. */
   findLeaf(t: number, q: ArrayLike<number>): number {
     let r = this.root[t]!;
     if (r === EMPTY) return -1;
-    while (r >= 0) r = q[this.cutDim[r]!]! <= this.cutValue[r]! ? this.left[r]! : this.right[r]!;
+    while (r >= 0) r = q[this.node[r * 8 + 3]!]! <= this.nodeF[r * 4 + 3]! ? this.node[r * 8]! : this.node[r * 8 + 1]!;
     return ~r;
   }
 
   byteLength(): number {
-    let b = this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength;
-    for (const a of this.arrayList()) b += a.byteLength;
+    let b = this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength + this.chgDims.byteLength;
+    for (const a of [this.root, this.node, this.box, this.leaf, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount]) {
+      b += a.byteLength;
+    }
     return b;
   }
 
-  private arrayList(): (Int32Array | Float64Array)[] {
-    return [
-      this.root, this.parent, this.left, this.right, this.cutDim, this.cutValue, this.mass, this.boxMin, this.boxMax,
-      this.leafParent, this.leafPoint, this.leafMass, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount,
-    ];
-  }
-
-  /** All arrays by name, for saving (not copied). */
+  /**
+   * All arrays by name, for saving: the node and leaf records split into one
+   * array per field (the saved format, independent of the in-memory layout).
+   * The split arrays are fresh; the others are not copied.
+   */
   toArrays(): Record<string, Int32Array | Float64Array> {
+    const ni = this.numTrees * this.capInternal;
+    const nl = this.numTrees * this.sampleSize;
+    const N = this.node;
+    const NF = this.nodeF;
+    const LF = this.leaf;
+    const parent = new Int32Array(ni);
+    const left = new Int32Array(ni);
+    const right = new Int32Array(ni);
+    const cutDim = new Int32Array(ni);
+    const cutValue = new Float64Array(ni);
+    const mass = new Int32Array(ni);
+    for (let n = 0; n < ni; n++) {
+      left[n] = N[n * 8]!;
+      right[n] = N[n * 8 + 1]!;
+      parent[n] = N[n * 8 + 2]!;
+      cutDim[n] = N[n * 8 + 3]!;
+      mass[n] = N[n * 8 + 4]!;
+      cutValue[n] = NF[n * 4 + 3]!;
+    }
+    const dims = this.dims;
+    const box = this.box;
+    const boxMin = new Float64Array(ni * dims);
+    const boxMax = new Float64Array(ni * dims);
+    for (let n = 0; n < ni; n++) {
+      for (let d = 0; d < dims; d++) {
+        boxMin[n * dims + d] = box[n * 2 * dims + d]!;
+        boxMax[n * dims + d] = box[n * 2 * dims + dims + d]!;
+      }
+    }
+    const leafPoint = new Int32Array(nl);
+    const leafMass = new Int32Array(nl);
+    const leafParent = new Int32Array(nl);
+    for (let l = 0; l < nl; l++) {
+      leafPoint[l] = LF[l * 4]!;
+      leafMass[l] = LF[l * 4 + 1]!;
+      leafParent[l] = LF[l * 4 + 2]!;
+    }
     return {
-      root: this.root, parent: this.parent, left: this.left, right: this.right, cutDim: this.cutDim, cutValue: this.cutValue,
-      mass: this.mass, boxMin: this.boxMin, boxMax: this.boxMax, leafParent: this.leafParent, leafPoint: this.leafPoint,
-      leafMass: this.leafMass, freeInternal: this.freeInternal, freeInternalCount: this.freeInternalCount,
+      root: this.root, parent, left, right, cutDim, cutValue,
+      mass, boxMin, boxMax, leafParent, leafPoint,
+      leafMass, freeInternal: this.freeInternal, freeInternalCount: this.freeInternalCount,
       freeLeaf: this.freeLeaf, freeLeafCount: this.freeLeafCount,
     };
   }
 
-  /** Takes over saved arrays (checked for size and type). */
+  /** Takes over saved arrays (checked for size and type); node and leaf fields are copied into the records. */
   loadArrays(a: Record<string, unknown>): void {
-    const take = <T extends Int32Array | Float64Array>(name: string, cur: T): T => {
+    const take = <T extends Int32Array | Float64Array>(name: string, ctor: new (n: number) => T, length: number): T => {
       const v = a[name];
-      const ctor = cur.constructor as unknown as { name: string };
-      if (!(v instanceof (cur.constructor as unknown as new () => T)) || (v as T).length !== cur.length) {
-        throw new Error(`RandomCutForest.fromState: array "${name}" must be a ${ctor.name} of length ${cur.length}, got ${describe(v)}`);
+      if (!(v instanceof ctor) || (v as T).length !== length) {
+        throw new Error(`RandomCutForest.fromState: array "${name}" must be a ${ctor.name} of length ${length}, got ${describe(v)}`);
       }
       return v as T;
     };
-    this.root = take('root', this.root);
-    this.parent = take('parent', this.parent);
-    this.left = take('left', this.left);
-    this.right = take('right', this.right);
-    this.cutDim = take('cutDim', this.cutDim);
-    this.cutValue = take('cutValue', this.cutValue);
-    this.mass = take('mass', this.mass);
-    this.boxMin = take('boxMin', this.boxMin);
-    this.boxMax = take('boxMax', this.boxMax);
-    this.leafParent = take('leafParent', this.leafParent);
-    this.leafPoint = take('leafPoint', this.leafPoint);
-    this.leafMass = take('leafMass', this.leafMass);
-    this.freeInternal = take('freeInternal', this.freeInternal);
-    this.freeInternalCount = take('freeInternalCount', this.freeInternalCount);
-    this.freeLeaf = take('freeLeaf', this.freeLeaf);
-    this.freeLeafCount = take('freeLeafCount', this.freeLeafCount);
+    const ni = this.numTrees * this.capInternal;
+    const nl = this.numTrees * this.sampleSize;
+    const root = take('root', Int32Array, this.numTrees);
+    const parent = take('parent', Int32Array, ni);
+    const left = take('left', Int32Array, ni);
+    const right = take('right', Int32Array, ni);
+    const cutDim = take('cutDim', Int32Array, ni);
+    const cutValue = take('cutValue', Float64Array, ni);
+    const mass = take('mass', Int32Array, ni);
+    const boxMin = take('boxMin', Float64Array, ni * this.dims);
+    const boxMax = take('boxMax', Float64Array, ni * this.dims);
+    const leafParent = take('leafParent', Int32Array, nl);
+    const leafPoint = take('leafPoint', Int32Array, nl);
+    const leafMass = take('leafMass', Int32Array, nl);
+    const freeInternal = take('freeInternal', Int32Array, ni);
+    const freeInternalCount = take('freeInternalCount', Int32Array, this.numTrees);
+    const freeLeaf = take('freeLeaf', Int32Array, nl);
+    const freeLeafCount = take('freeLeafCount', Int32Array, this.numTrees);
+    const N = this.node;
+    const NF = this.nodeF;
+    const LF = this.leaf;
+    for (let n = 0; n < ni; n++) {
+      N[n * 8] = left[n]!;
+      N[n * 8 + 1] = right[n]!;
+      N[n * 8 + 2] = parent[n]!;
+      N[n * 8 + 3] = cutDim[n]!;
+      N[n * 8 + 4] = mass[n]!;
+      NF[n * 4 + 3] = cutValue[n]!;
+    }
+    for (let l = 0; l < nl; l++) {
+      LF[l * 4] = leafPoint[l]!;
+      LF[l * 4 + 1] = leafMass[l]!;
+      LF[l * 4 + 2] = leafParent[l]!;
+    }
+    this.root = root;
+    const dims = this.dims;
+    const box = this.box;
+    for (let n = 0; n < ni; n++) {
+      for (let d = 0; d < dims; d++) {
+        box[n * 2 * dims + d] = boxMin[n * dims + d]!;
+        box[n * 2 * dims + dims + d] = boxMax[n * dims + d]!;
+      }
+    }
+    this.freeInternal = freeInternal;
+    this.freeInternalCount = freeInternalCount;
+    this.freeLeaf = freeLeaf;
+    this.freeLeafCount = freeLeafCount;
   }
 }
 

@@ -55,35 +55,32 @@ export class TreeVisitors {
     let r = ns.root[t]!;
     if (r === EMPTY) return 0;
     const path = this.path;
-    const cutDim = ns.cutDim;
-    const cutValue = ns.cutValue;
-    const left = ns.left;
-    const right = ns.right;
+    const N = ns.node;
+    const NF = ns.nodeF;
     let depth = 0;
     while (r >= 0) {
       path[depth++] = r;
-      r = q[cutDim[r]!]! <= cutValue[r]! ? left[r]! : right[r]!;
+      r = q[N[r * 8 + 3]!]! <= NF[r * 4 + 3]! ? N[r * 8]! : N[r * 8 + 1]!;
     }
     const leaf = ~r;
-    const treeMass = depth > 0 ? ns.mass[path[0]!]! : ns.leafMass[leaf]!;
+    const treeMass = depth > 0 ? ns.node[(path[0]!) * 8 + 4]! : ns.leaf[leaf * 4 + 1]!;
     const norm = this.log2p1[treeMass]!;
-    const lm = ns.leafMass[leaf]!;
-    if (points.equals(ns.leafPoint[leaf]!, q)) {
+    const lm = ns.leaf[leaf * 4 + 1]!;
+    if (points.equals(ns.leaf[leaf * 4]!, q)) {
       return ((1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!)) * norm;
     }
     let score = 1 / (depth + 1);
     const inside = this.inside;
     inside.fill(0);
-    const bmin = ns.boxMin;
-    const bmax = ns.boxMax;
+    const box = ns.box;
     for (let i = depth - 1; i >= 0; i--) {
       const n = path[i]!;
-      const off = n * dims;
+      const off = n * 2 * dims;
       let sumNew = 0;
       let diff = 0;
       for (let d = 0; d < dims; d++) {
-        const mn = bmin[off + d]!;
-        const mx = bmax[off + d]!;
+        const mn = box[off + d]!;
+        const mx = box[off + dims + d]!;
         if (inside[d] === 0) {
           const v = q[d]!;
           if (v > mx) {
@@ -121,18 +118,18 @@ export class TreeVisitors {
     let depth = 0;
     while (r >= 0) {
       path[depth++] = r;
-      r = q[ns.cutDim[r]!]! <= ns.cutValue[r]! ? ns.left[r]! : ns.right[r]!;
+      r = q[ns.node[r * 8 + 3]!]! <= ns.nodeF[r * 4 + 3]! ? ns.node[r * 8]! : ns.node[r * 8 + 1]!;
     }
     const leaf = ~r;
-    const treeMass = depth > 0 ? ns.mass[path[0]!]! : ns.leafMass[leaf]!;
+    const treeMass = depth > 0 ? ns.node[(path[0]!) * 8 + 4]! : ns.leaf[leaf * 4 + 1]!;
     const norm = this.log2p1[treeMass]!;
-    const lm = ns.leafMass[leaf]!;
+    const lm = ns.leaf[leaf * 4 + 1]!;
     const pv = points.values;
-    const lbase = ns.leafPoint[leaf]! * dims;
+    const lbase = ns.leaf[leaf * 4]! * dims;
     const at = this.at;
     const { high, low, dh, dl } = at;
     let score: number;
-    if (points.equals(ns.leafPoint[leaf]!, q)) {
+    if (points.equals(ns.leaf[leaf * 4]!, q)) {
       score = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
       duplicateAttribution(ns, path, depth, r, q, pv, score, at);
     } else {
@@ -146,15 +143,14 @@ export class TreeVisitors {
       leafAttribution(pv, lbase, q, score, sum, at);
       const inside = this.inside;
       inside.fill(0);
-      const bmin = ns.boxMin;
-      const bmax = ns.boxMax;
+      const box = ns.box;
       for (let i = depth - 1; i >= 0; i--) {
-        const off = path[i]! * dims;
+        const off = path[i]! * 2 * dims;
         let sumNew = 0;
         let diff = 0;
         for (let d = 0; d < dims; d++) {
-          const mn = bmin[off + d]!;
-          const mx = bmax[off + d]!;
+          const mn = box[off + d]!;
+          const mx = box[off + dims + d]!;
           dh[d] = 0;
           dl[d] = 0;
           if (inside[d] === 0) {
@@ -205,7 +201,7 @@ export class TreeVisitors {
     for (let k = 0; k < missing.length; k++) m[missing[k]!] = 1;
     this.impLeaf = -1;
     this.imputeNode(r, 0, q, points);
-    return ns.leafPoint[this.impLeaf]!;
+    return ns.leaf[this.impLeaf * 4]!;
   }
 
   private imputeNode(r: number, depth: number, q: Float64Array, points: PointStore): number {
@@ -216,7 +212,7 @@ export class TreeVisitors {
     if (r < 0) {
       const leaf = ~r;
       this.impLeaf = leaf;
-      const base = ns.leafPoint[leaf]! * dims;
+      const base = ns.leaf[leaf * 4]! * dims;
       let equal = true;
       for (let d = 0; d < dims; d++) {
         if (m[d] === 0 && pv[base + d] !== q[d]) {
@@ -224,32 +220,32 @@ export class TreeVisitors {
           break;
         }
       }
-      if (equal) return depth === 0 ? 0 : 1 / (depth + this.log2p1[ns.leafMass[leaf]!]!);
+      if (equal) return depth === 0 ? 0 : 1 / (depth + this.log2p1[ns.leaf[leaf * 4 + 1]!]!);
       return 1 / (depth + 1);
     }
     let rank: number;
-    if (m[ns.cutDim[r]!] === 1) {
-      const rl = this.imputeNode(ns.left[r]!, depth + 1, q, points);
+    if (m[ns.node[r * 8 + 3]!] === 1) {
+      const rl = this.imputeNode(ns.node[r * 8]!, depth + 1, q, points);
       const ll = this.impLeaf;
-      const rr = this.imputeNode(ns.right[r]!, depth + 1, q, points);
+      const rr = this.imputeNode(ns.node[r * 8 + 1]!, depth + 1, q, points);
       if (rr < rl) rank = rr;
       else {
         rank = rl;
         this.impLeaf = ll;
       }
     } else {
-      const child = q[ns.cutDim[r]!]! <= ns.cutValue[r]! ? ns.left[r]! : ns.right[r]!;
+      const child = q[ns.node[r * 8 + 3]!]! <= ns.nodeF[r * 4 + 3]! ? ns.node[r * 8]! : ns.node[r * 8 + 1]!;
       rank = this.imputeNode(child, depth + 1, q, points);
     }
     // Separation probability of the filled point from this node's box.
-    const base = ns.leafPoint[this.impLeaf]! * dims;
-    const off = r * dims;
+    const base = ns.leaf[this.impLeaf * 4]! * dims;
+    const off = r * 2 * dims;
     let sumNew = 0;
     let diff = 0;
     for (let d = 0; d < dims; d++) {
       const v = m[d] === 1 ? pv[base + d]! : q[d]!;
-      const mn = ns.boxMin[off + d]!;
-      const mx = ns.boxMax[off + d]!;
+      const mn = ns.box[off + d]!;
+      const mx = ns.box[off + dims + d]!;
       if (v > mx) {
         diff += v - mx;
         sumNew += v - mn;
@@ -273,17 +269,17 @@ export class TreeVisitors {
   codisp(leaf: number): number {
     const ns = this.nodes;
     let best = 0;
-    let nodeMass = ns.leafMass[leaf]!;
+    let nodeMass = ns.leaf[leaf * 4 + 1]!;
     let child = ~leaf;
-    let p = ns.leafParent[leaf]!;
+    let p = ns.leaf[leaf * 4 + 2]!;
     while (p >= 0) {
-      const sib = ns.left[p] === child ? ns.right[p]! : ns.left[p]!;
-      const sibMass = sib < 0 ? ns.leafMass[~sib]! : ns.mass[sib]!;
+      const sib = ns.node[p * 8] === child ? ns.node[p * 8 + 1]! : ns.node[p * 8]!;
+      const sibMass = sib < 0 ? ns.leaf[(~sib) * 4 + 1]! : ns.node[sib * 8 + 4]!;
       const c = sibMass / nodeMass;
       if (c > best) best = c;
-      nodeMass = ns.mass[p]!;
+      nodeMass = ns.node[p * 8 + 4]!;
       child = p;
-      p = ns.parent[p]!;
+      p = ns.node[p * 8 + 2]!;
     }
     return best;
   }

@@ -159,6 +159,11 @@ export class WorkerEngineClient extends BaseEngineClient {
     return this.handle?.alive ? this.handle.worker : null;
   }
 
+  /** The worker's raw service API (diagnostics, benchmarks: pathLengthSums, probeAccel). */
+  async service(): Promise<Remote<EngineServiceApi>> {
+    return (await this.current()).api;
+  }
+
   private init(): ServiceInit {
     return { backend: this.backend, cache: this.options.cache ?? true };
   }

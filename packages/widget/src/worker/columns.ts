@@ -264,13 +264,20 @@ export function resultAt(cols: ResultColumns, i: number): Result {
   return result;
 }
 
-/** Builds every Result, yielding to the event loop between slices so no task runs long. */
+/** Milliseconds of Result building between two yields on the main thread. */
+export const BUILD_SLICE_MS = 8;
+
+/** Builds every Result, yielding to the event loop every BUILD_SLICE_MS so no task runs long. */
 export async function buildResults(cols: ResultColumns, sync = false): Promise<Result[]> {
   const out = new Array<Result>(cols.length);
-  for (let from = 0; from < cols.length; from += MAIN_THREAD_SLICE) {
-    const to = Math.min(cols.length, from + MAIN_THREAD_SLICE);
-    for (let i = from; i < to; i++) out[i] = resultAt(cols, i);
-    if (!sync && to < cols.length) await yieldToEventLoop();
+  let t0 = performance.now();
+  for (let i = 0; i < cols.length; i++) {
+    out[i] = resultAt(cols, i);
+    // Check the clock every 256 rows only: performance.now() is not free.
+    if (!sync && (i & 255) === 255 && performance.now() - t0 > BUILD_SLICE_MS) {
+      await yieldToEventLoop();
+      t0 = performance.now();
+    }
   }
   return out;
 }

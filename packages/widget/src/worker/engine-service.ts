@@ -15,7 +15,8 @@
  * worker that does not stop in time, the client terminates and restarts it (see
  * engine-client/worker-client.ts).
  */
-import { AnomalyDetector, ENGINE_VERSION, type DetectorConfig, type Progress } from '@cx-anomaly/engine';
+import { AnomalyDetector, ENGINE_VERSION, createAccelerator, jsPathLengthSums, type AccelKind, type DetectorConfig, type IsolationForestState, type Progress, type TreePathAccelerator } from '@cx-anomaly/engine';
+import { cachedProbe, choose, type PathBackend, type ProbeResult } from './accel-choice.ts';
 import type { EngineBackend } from '../engine-client/types.ts';
 import { KvStore } from '../cache/kv-store.ts';
 import { MODEL_DB, MODEL_STORE, ModelCache, modelCacheKey } from '../cache/model-cache.ts';
@@ -23,6 +24,7 @@ import { fieldsOf } from './fields.ts';
 import { allocResultColumns, unpackRecords, writeResults, yieldForMessages } from './columns.ts';
 import type {
   EngineServiceApi,
+  PathLengthRun,
   ProgressSink,
   RecordBatch,
   ResultColumns,
@@ -85,6 +87,9 @@ export class EngineService implements EngineServiceApi {
   private backend: EngineBackend = 'auto';
   private lastSnapshot = 0;
   private snapshotTimer: ReturnType<typeof setTimeout> | null = null;
+  private probe: ProbeResult | null = null;
+  private probing: Promise<unknown> | null = null;
+  private readonly accels = new Map<AccelKind, Promise<TreePathAccelerator>>();
 
   constructor(private readonly thread: 'worker' | 'main') {}
 
@@ -223,6 +228,43 @@ export class EngineService implements EngineServiceApi {
     this.detector = det;
     this.modelKey = null;
     return fieldsOf({ fields: det.config.spec, timeField: det.config.timeField, segmentField: det.config.segmentField });
+  }
+
+  async pathLengthSums(backend: EngineBackend | 'gather', state: IsolationForestState, data: Float64Array, rows: number, cols: number): Promise<PathLengthRun> {
+    const t0 = performance.now();
+    let use: PathBackend = backend === 'auto' ? choose(this.probe, rows) : backend;
+    if (backend === 'auto' && !this.probe && !this.probing && rows >= 20000) {
+      // Measure once in the background; this batch runs on JS.
+      this.probing = this.probeAccel(false).catch(() => null);
+    }
+    let sums: Float64Array;
+    if (use === 'js') sums = jsPathLengthSums(state, data, rows, cols);
+    else {
+      try {
+        sums = await (await this.accelerator(use)).pathLengthSums(state, data, rows, cols);
+      } catch (e) {
+        if (backend !== 'auto') throw e;
+        this.warn(`The ${use} tree-path kernel failed (${(e as Error).message}); using the JS loop`, 'accel-unavailable');
+        use = 'js';
+        sums = jsPathLengthSums(state, data, rows, cols);
+      }
+    }
+    return { sums, backend: use, millis: performance.now() - t0 };
+  }
+
+  async probeAccel(force: boolean): Promise<ProbeResult> {
+    this.probe = await cachedProbe(undefined, force);
+    return this.probe;
+  }
+
+  private accelerator(kind: AccelKind): Promise<TreePathAccelerator> {
+    let a = this.accels.get(kind);
+    if (!a) {
+      a = createAccelerator(kind);
+      this.accels.set(kind, a);
+      a.catch(() => this.accels.delete(kind));
+    }
+    return a;
   }
 
   crashForTesting(how: 'close' | 'throw'): void {

@@ -4,7 +4,8 @@
  * packed columns, results come back as columns, and the main thread builds
  * `Result` objects only when and where they are needed.
  */
-import type { DetectorConfig, Progress } from '@cx-anomaly/engine';
+import type { DetectorConfig, IsolationForestState, Progress } from '@cx-anomaly/engine';
+import type { PathBackend, ProbeResult } from './accel-choice.ts';
 import type { EngineBackend } from '../engine-client/types.ts';
 
 /** One field of a record batch. */
@@ -92,6 +93,14 @@ export interface EngineServiceApi {
   /** Sets the cancel flag of a running job; it stops at its next chunk boundary. */
   cancel(jobId: number): void;
   setBackend(backend: EngineBackend): Promise<void>;
+  /**
+   * Isolation Forest path-length sums over trees for a row-major matrix, on `backend`
+   * ('auto': the fastest measured by the device probe for this size; 'gather': generic tfjs ops).
+   * Equal, bit for bit, whichever backend runs.
+   */
+  pathLengthSums(backend: EngineBackend | 'gather', state: IsolationForestState, data: Float64Array, rows: number, cols: number): Promise<PathLengthRun>;
+  /** Times each backend on this device (cached in IndexedDB unless `force`). */
+  probeAccel(force: boolean): Promise<ProbeResult>;
   /** Diagnostics for tests: makes the worker die ('close') or throw an uncaught error ('throw'). */
   crashForTesting(how: 'close' | 'throw'): void;
 }
@@ -115,3 +124,10 @@ export function batchBuffers(b: RecordBatch): ArrayBuffer[] {
 
 /** Error names that survive the trip through Comlink (it keeps name and message). */
 export const CANCELLED = 'AbortError';
+
+export interface PathLengthRun {
+  readonly sums: Float64Array;
+  readonly backend: PathBackend;
+  /** Milliseconds in the worker, tfjs loading included on a first use. */
+  readonly millis: number;
+}

@@ -3,10 +3,11 @@
  * handed over with Comlink.transfer (moved to the main thread, not copied).
  */
 import { releaseProxy, transfer } from 'comlink';
-import type { DetectorConfig } from '@cx-anomaly/engine';
+import type { DetectorConfig, IsolationForestState } from '@cx-anomaly/engine';
+import type { ProbeResult } from './accel-choice.ts';
 import type { EngineBackend } from '../engine-client/types.ts';
 import type { EngineService } from './engine-service.ts';
-import { resultBuffers, type EngineServiceApi, type ProgressSink, type RecordBatch, type ResultColumns, type ServiceInfo, type ServiceInit, type WarningSink, type WorkerTrainResult } from './protocol.ts';
+import { resultBuffers, type EngineServiceApi, type PathLengthRun, type ProgressSink, type RecordBatch, type ResultColumns, type ServiceInfo, type ServiceInit, type WarningSink, type WorkerTrainResult } from './protocol.ts';
 
 /** A byte array that owns its whole buffer (so transferring it cannot detach anyone else's data). */
 export function ownBytes(b: Uint8Array): Uint8Array {
@@ -57,6 +58,15 @@ export class WorkerEndpoint implements EngineServiceApi {
 
   setBackend(backend: EngineBackend): Promise<void> {
     return this.service.setBackend(backend);
+  }
+
+  async pathLengthSums(backend: EngineBackend | 'gather', state: IsolationForestState, data: Float64Array, rows: number, cols: number): Promise<PathLengthRun> {
+    const r = await this.service.pathLengthSums(backend, state, data, rows, cols);
+    return transfer(r, [r.sums.buffer as ArrayBuffer]);
+  }
+
+  probeAccel(force: boolean): Promise<ProbeResult> {
+    return this.service.probeAccel(force);
   }
 
   crashForTesting(how: 'close' | 'throw'): void {

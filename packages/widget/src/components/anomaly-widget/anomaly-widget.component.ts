@@ -296,6 +296,7 @@ export class CxAnomalyWidget extends LitElement {
       const queued = this.pausedQueue;
       this.pausedQueue = [];
       for (const m of queued) this.onStreamMessage(m);
+      void this.drainStream();
     }
   }
 
@@ -520,6 +521,13 @@ export class CxAnomalyWidget extends LitElement {
       }
       return Promise.resolve([]);
     }
+    if (source === 'stream') {
+      // Stream records queue up and go to the engine in batches: a slow engine gets one
+      // update for everything that arrived meanwhile, and a pause holds what was not sent yet.
+      this.streamQueue.push(...records);
+      void this.drainStream();
+      return Promise.resolve([]);
+    }
     const job = this.chain.then(async () => {
       const client = await this.ensureClient();
       const results = await client.update(records);
@@ -528,6 +536,28 @@ export class CxAnomalyWidget extends LitElement {
     });
     this.chain = job.catch((e) => this.fail('score', e));
     return job;
+  }
+
+  private streamQueue: CxRecord[] = [];
+  private draining = false;
+
+  private async drainStream(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.streamQueue.length > 0 && !this.paused && this.modelInfo) {
+        const batch = this.streamQueue.splice(0, 5000);
+        const job = this.chain.then(async () => {
+          const client = await this.ensureClient();
+          const results = await client.update(batch);
+          this.addScored(batch, results, 'stream');
+        });
+        this.chain = job.catch((e) => this.fail('score', e));
+        await this.chain;
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 
   /** Adds records with their results (already scored or just scored) and tells the host. */
@@ -748,7 +778,8 @@ export class CxAnomalyWidget extends LitElement {
       default: text = this.status === 'ready' ? 'Up to date' : 'Idle';
     }
     if (this.stream && this.status !== 'error') {
-      if (this.paused) text = `Paused${this.pausedQueue.length > 0 ? ` · ${this.pausedQueue.length} waiting` : ''}`;
+      const waiting = this.pausedQueue.length + this.streamQueue.length;
+      if (this.paused) text = `Paused${waiting > 0 ? ` · ${waiting} waiting` : ''}`;
       else if (this.streamState === 'live') { cls = 'live'; text = this.status === 'training' ? text : 'Live'; }
       else if (this.streamState === 'offline') { cls = 'offline'; text = 'Offline'; }
       else if (this.streamState === 'connecting') text = 'Connecting';

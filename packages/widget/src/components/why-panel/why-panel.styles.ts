@@ -2,6 +2,7 @@ import { css } from 'lit';
 
 export default css`
   :host { display: block; }
+  :host { container-type: inline-size; }
   section {
     border: 1px solid var(--cx-border); border-radius: var(--cx-radius, 8px);
     background: var(--cx-surface); padding: 12px; display: grid; gap: 10px;
@@ -35,4 +36,9 @@ export default css`
   .done.dismissed { color: var(--cx-muted); }
   .exports { display: flex; gap: 6px; align-items: center; font-size: 12px; color: var(--cx-muted); flex-wrap: wrap; }
   .exports button { padding: 2px 8px; min-height: 24px; font-size: 12px; }
+
+@container (max-width: 340px) {
+  .row { flex-direction: column; }
+  .row .dir { text-align: left; }
+}
 `;
