@@ -60,12 +60,16 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  child?.kill('SIGTERM');
-  if (child) await new Promise((r) => child.once('exit', r));
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  }
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('the demo page streams replayed records into the widget and shows an injected incident', async ({ page }) => {
+  test.setTimeout(120_000); // the machine is shared: leave room when it is loaded
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
@@ -85,7 +89,7 @@ test('the demo page streams replayed records into the widget and shows an inject
   await expect(page.locator('cx-anomaly-widget')).toBeVisible();
 
   // SSE records reach the widget.
-  await expect.poll(() => page.evaluate(() => (window as unknown as { cx: { scored: number } }).cx.scored), { timeout: 20_000 }).toBeGreaterThan(20);
+  await expect.poll(() => page.evaluate(() => (window as unknown as { cx: { scored: number } }).cx.scored), { timeout: 40_000 }).toBeGreaterThan(20);
   await expect(page.locator('#status')).toContainText('records');
 
   // Inject an outage on one queue from the page; an anomaly on that queue follows within seconds.

@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -180,15 +180,18 @@ async function runProfile(name) {
   }
 }
 
+const loadBefore = loadavg()[0];
 const results = {};
 for (const p of wanted) results[p] = await runProfile(p);
+const loadAfter = loadavg()[0];
 
 const lines = [
   '# Ingest server benchmark',
   '',
   `Measured by \`npm run bench:server\` (scripts/bench-server.mjs) on ${new Date().toISOString().slice(0, 10)}: autocannon on loopback,`,
   `${DURATION} s per run, ${CONNECTIONS} connections, JSON bodies of interval records (4 queues), a freshly started server per run.`,
-  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; shared and noisy (other jobs running), so treat figures as +/- 30 %.`,
+  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; shared with other jobs: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end.`,
+  'With the load several times the core count, figures move by a factor of 2-3 between runs: compare within one run only.',
   'Server: the built bundle, replay off, rate limit off, SQLite in WAL mode; scoring in worker threads.',
   '',
   '`/ingest` is answered once the batch is durably written; scoring (streaming update) runs after the answer,',

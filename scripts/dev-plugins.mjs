@@ -3,13 +3,14 @@
 // because serving tfjs unbundled into a worker makes ~1,800 requests and then fails on CommonJS.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const WORKER_ENTRY_PATH = '/packages/widget/src/worker/engine.worker.ts';
 
 /** Bundles one worker entry (an absolute file path) into a single ES module string. */
-export async function bundleWorker(file, format = 'esm') {
+export async function bundleWorker(file, format = 'esm', metaOut = null) {
   const result = await build({
     entryPoints: [file],
     bundle: true,
@@ -21,21 +22,33 @@ export async function bundleWorker(file, format = 'esm') {
     conditions: ['source', 'browser', 'module', 'import'],
     external: ['fs', 'path', 'os', 'worker_threads', 'perf_hooks', 'crypto'],
     logLevel: 'silent',
+    metafile: metaOut !== null,
   });
+  if (metaOut) metaOut.inputs = result.metafile.inputs;
   return result.outputFiles[0].text;
 }
 
-// Tests start many workers; each start requests the bundle again. Reuse a build for a few
-// seconds (long enough for one test file's workers, short enough to pick up edits in watch mode).
+// Tests start many workers; each start requests the bundle again, and the worker bundle includes tfjs
+// (~1,000 modules). Reuse a build while none of its input files has changed (checked by mtime).
 const bundleMemo = new Map();
-function bundleWorkerCached(file, format) {
+async function bundleWorkerCached(file, format) {
   const key = `${file}|${format}`;
   const hit = bundleMemo.get(key);
-  if (hit && Date.now() - hit.at < 5000) return hit.promise;
-  const promise = bundleWorker(file, format);
-  bundleMemo.set(key, { at: Date.now(), promise });
+  if (hit) {
+    const entry = await hit;
+    const fresh = entry.inputs && (await Promise.all(entry.inputs.map(([p, m]) => stat(p).then((s) => s.mtimeMs === m, () => false)))).every(Boolean);
+    if (fresh) return entry.code;
+  }
+  const promise = (async () => {
+    const meta = {};
+    const code = await bundleWorker(file, format, meta);
+    // Inputs such as "(disabled):node_modules/..." are not files: skip what cannot be stat'ed.
+    const inputs = (await Promise.all(Object.keys(meta.inputs ?? {}).map((p) => stat(resolve(p)).then((s) => [resolve(p), s.mtimeMs], () => null)))).filter(Boolean);
+    return { code, inputs };
+  })();
+  bundleMemo.set(key, promise);
   promise.catch(() => bundleMemo.delete(key));
-  return promise;
+  return (await promise).code;
 }
 
 /** @web/dev-server plugin. */

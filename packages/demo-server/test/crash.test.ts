@@ -50,6 +50,12 @@ function startChild(port: number, store: string): ChildProcess {
   return child;
 }
 
+/** Resolves when the child has exited (at once when it already has). */
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
 async function waitHealthy(url: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -103,9 +109,10 @@ test('SIGKILL mid-ingest: every acknowledged record survives, none twice', { tim
   child.kill('SIGKILL');
   killed = true;
   await Promise.all(clients);
-  await new Promise((r) => child.once('exit', r));
+  await exited(child);
   assert.ok(acked.size >= 30);
-  assert.ok(unknown.size >= 1, 'at least one request lost its answer');
+  // Usually a request was in flight and lost its answer (`unknown`); when the kill fell
+  // between two requests of both clients there is none, and the retry below is a no-op.
 
   // Restart on the same store; retry the batches whose outcome is unknown.
   child = startChild(port, store);
@@ -140,6 +147,6 @@ test('SIGKILL mid-ingest: every acknowledged record survives, none twice', { tim
     assert.equal(h.store.scoredThrough, h.store.lastSeq);
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await exited(child);
   }
 });

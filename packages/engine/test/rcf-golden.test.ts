@@ -19,6 +19,7 @@ import { RandomCutForest, Shingler, createDiVector, type SamplingMode } from '..
 import { Prng } from '../src/random/prng.ts';
 import { matrixFrom } from '../src/matrix.ts';
 import { StreamPrng } from '../src/rcf/stream-prng.ts';
+import { nextDown } from '../src/rcf/node-store.ts';
 
 const goldenFile = resolve(dirname(fileURLToPath(import.meta.url)), 'rcf-golden.json');
 
@@ -133,4 +134,23 @@ test('StreamPrng gives exactly the seeded Prng sequence (next, nextUint32, nextI
     assert.equal(c.next(), a.next());
   }
   assert.throws(() => new StreamPrng(1).nextInt(0), /n must be in/);
+});
+
+test('nextDown (no BigInt) steps to the adjacent lower double, across exponent and sign boundaries', () => {
+  const view = new DataView(new ArrayBuffer(8));
+  const ref = (x: number): number => {
+    view.setFloat64(0, x);
+    const bits = view.getBigUint64(0);
+    view.setBigUint64(0, x > 0 ? bits - 1n : bits + 1n);
+    return view.getFloat64(0);
+  };
+  const r = new Prng(3);
+  const xs = [1, -1, 2, -2, 0.5, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** -1022, -(2 ** -1022), 1e-300, 4294967296, -4294967296, 300.25, 0.12];
+  for (let i = 0; i < 2000; i++) xs.push((r.next() - 0.5) * 10 ** Math.floor(r.next() * 40 - 20));
+  for (const x of xs) {
+    const y = nextDown(x);
+    assert.equal(y, ref(x), `nextDown(${x})`);
+    assert.ok(y < x, `nextDown(${x}) = ${y} is not below`);
+  }
+  assert.equal(nextDown(0), -Number.MIN_VALUE);
 });

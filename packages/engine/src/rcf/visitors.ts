@@ -37,6 +37,10 @@ export class TreeVisitors {
   private readonly at: AttrScratch;
   private readonly missing: Uint8Array;
   private impLeaf = -1;
+  /** Sink of the box prefetch loads (never read). */
+  touched = 0;
+  /** Result of the last scoreTree(). */
+  lastScore = 0;
 
   constructor(nodes: NodeStore, log2p1: Float64Array) {
     this.nodes = nodes;
@@ -50,10 +54,23 @@ export class TreeVisitors {
 
   /** AWS anomaly score of q in tree t (already scaled by log2(treeMass+1)); 0 for an empty tree. */
   score(t: number, q: Float64Array, points: PointStore): number {
+    this.scoreTree(t, q, points);
+    return this.lastScore;
+  }
+
+  /**
+   * score(), with the result left in `lastScore`: a double returned from a call
+   * that is not inlined is boxed (one heap number per tree per point in decay
+   * streaming, where most trees only score); a field write is not.
+   */
+  scoreTree(t: number, q: Float64Array, points: PointStore): void {
     const ns = this.nodes;
     const dims = this.dims;
     let r = ns.root[t]!;
-    if (r === EMPTY) return 0;
+    if (r === EMPTY) {
+      this.lastScore = 0;
+      return;
+    }
     const path = this.path;
     const N = ns.node;
     const NF = ns.nodeF;
@@ -67,12 +84,24 @@ export class TreeVisitors {
     const norm = this.log2p1[treeMass]!;
     const lm = ns.leaf[leaf * 4 + 1]!;
     if (points.equals(ns.leaf[leaf * 4]!, q)) {
-      return ((1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!)) * norm;
+      this.lastScore = ((1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!)) * norm;
+      return;
     }
     let score = 1 / (depth + 1);
-    const inside = this.inside;
-    inside.fill(0);
     const box = ns.box;
+    // Start the cache misses of the lowest boxes together (see NodeStore.insert).
+    {
+      let touch = 0;
+      const lo = depth > 8 ? depth - 8 : 0;
+      for (let i = depth - 1; i >= lo; i--) {
+        const off = path[i]! * 2 * dims;
+        touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
+      }
+      this.touched = touch;
+    }
+    // Boxes are exact unions of their children, so nested going up: a
+    // dimension where q is inside stays inside, and the two comparisons below
+    // give the same sums as tracking that (no per-call flag array to clear).
     for (let i = depth - 1; i >= 0; i--) {
       const n = path[i]!;
       const off = n * 2 * dims;
@@ -81,27 +110,20 @@ export class TreeVisitors {
       for (let d = 0; d < dims; d++) {
         const mn = box[off + d]!;
         const mx = box[off + dims + d]!;
-        if (inside[d] === 0) {
-          const v = q[d]!;
-          if (v > mx) {
-            diff += v - mx;
-            sumNew += v - mn;
-            continue;
-          }
-          if (v < mn) {
-            diff += mn - v;
-            sumNew += mx - v;
-            continue;
-          }
-          inside[d] = 1;
-        }
-        sumNew += mx - mn;
+        const v = q[d]!;
+        if (v > mx) {
+          diff += v - mx;
+          sumNew += v - mn;
+        } else if (v < mn) {
+          diff += mn - v;
+          sumNew += mx - v;
+        } else sumNew += mx - mn;
       }
       if (diff <= 0) break;
       const p = diff / sumNew;
       score = p / (i + 1) + (1 - p) * score;
     }
-    return score * norm;
+    this.lastScore = score * norm;
   }
 
   /**

@@ -67,7 +67,7 @@ export async function createEngineClient(options: EngineClientOptions = {}, envi
   if (!env.Worker) reasons.push('this page has no Worker constructor');
   for (const factory of workerFactories(options, env)) {
     try {
-      const handle = await WorkerHandle.start(factory, init, options.onWarning ?? null, options.startTimeoutMs ?? 10000);
+      const handle = await WorkerHandle.start(factory, init, options.onWarning ?? null, options.startTimeoutMs ?? 20000);
       return new WorkerEngineClient(factory, handle, options);
     } catch (e) {
       reasons.push((e as Error).message);

@@ -26,7 +26,7 @@ export interface EngineClientOptions {
    * model was dropped and the model retrained), 'accel-unavailable'.
    */
   readonly onWarning?: (message: string, code: string) => void;
-  /** Milliseconds a worker has to answer the start handshake before the next mode is tried. Default 10000. */
+  /** Milliseconds a worker has to answer the start handshake before the next mode is tried. Default 20000. */
   readonly startTimeoutMs?: number;
   /** Milliseconds a cancelled job has to stop before the worker is terminated and restarted. Default 1000. */
   readonly cancelGraceMs?: number;

@@ -182,7 +182,7 @@ export class WorkerEngineClient extends BaseEngineClient {
     if (this.handle?.alive) return this.handle;
     this.starting ??= (async () => {
       try {
-        const h = await WorkerHandle.start(this.factory, this.init(), this.options.onWarning ?? null, this.options.startTimeoutMs ?? 10000);
+        const h = await WorkerHandle.start(this.factory, this.init(), this.options.onWarning ?? null, this.options.startTimeoutMs ?? 20000);
         if (this.lastModel) await Promise.race([h.api.importModel(this.lastModel.slice()), h.died]);
         this.handle = h;
         this.watch(h);

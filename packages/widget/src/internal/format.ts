@@ -46,7 +46,7 @@ export function formatMetric(name: string, value: number | undefined, locale?: s
   if (value === undefined || !Number.isFinite(value)) return '–';
   switch (metricUnit(name)) {
     case 'seconds':
-      return `${nf(locale, { maximumFractionDigits: 0 }).format(value)} s`;
+      return `${nf(locale, { maximumFractionDigits: 0 }).format(Math.abs(value) < 0.5 ? 0 : value)} s`;
     case 'share':
       // Shares arrive as fractions (0.125) or as percentages (12.5).
       return Math.abs(value) <= 1.5
@@ -59,6 +59,7 @@ export function formatMetric(name: string, value: number | undefined, locale?: s
 
 export function formatNumber(value: number, locale?: string): string {
   if (!Number.isFinite(value)) return '–';
+  if (Math.abs(value) < 0.005) value = 0; // never "-0"
   const abs = Math.abs(value);
   const digits = abs >= 100 || Number.isInteger(value) ? 0 : abs >= 10 ? 1 : 2;
   return nf(locale, { maximumFractionDigits: digits }).format(value);

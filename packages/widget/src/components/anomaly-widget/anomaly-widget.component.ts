@@ -878,6 +878,24 @@ export class CxAnomalyWidget extends LitElement {
     return parts;
   }
 
+  private renderControls(segments: string[], segLabel: string) {
+    return html`<cx-widget-controls
+          part="controls"
+          .segments=${segments}
+          .segment=${this.segmentFilter}
+          .segmentLabel=${segLabel}
+          .timeRange=${this.timeRange}
+          .sensitivity=${sensitivityLevel(this.contamination, this.maxAlertsPerDay)}
+          ?budget-mode=${this.maxAlertsPerDay !== undefined}
+          ?has-time=${this.store.hasTime}
+          ?streaming=${!!this.stream}
+          ?paused=${this.paused}
+          ?disabled=${this.status === 'training' || this.status === 'loading'}
+          @cx-controls-change=${this.onControls}
+          @cx-controls-pause=${() => this.setPaused(!this.paused)}
+        ></cx-widget-controls>`;
+  }
+
   override render() {
     const metrics = this.metricDefs;
     const marks = this.marks;
@@ -892,22 +910,8 @@ export class CxAnomalyWidget extends LitElement {
     const trendDomain = this.zoomed ?? domain;
     return html`
       <div class="root" part="base" @keydown=${this.onKeyDown}>
-        ${this.renderHeader(segment, metrics, marks, domain)}
-        <cx-widget-controls
-          part="controls"
-          .segments=${segments}
-          .segment=${this.segmentFilter}
-          .segmentLabel=${segLabel}
-          .timeRange=${this.timeRange}
-          .sensitivity=${sensitivityLevel(this.contamination, this.maxAlertsPerDay)}
-          ?budget-mode=${this.maxAlertsPerDay !== undefined}
-          ?has-time=${this.store.hasTime || !hasData}
-          ?streaming=${!!this.stream}
-          ?paused=${this.paused}
-          ?disabled=${this.status === 'training' || this.status === 'loading'}
-          @cx-controls-change=${this.onControls}
-          @cx-controls-pause=${() => this.setPaused(!this.paused)}
-        ></cx-widget-controls>
+        ${hasData ? this.renderHeader(segment, metrics, marks, domain) : html`<header part="header"><div class="title-row"><h2><slot name="title">${this.heading}</slot></h2>${this.renderStatus()}</div></header>`}
+        ${hasData ? this.renderControls(segments, segLabel) : nothing}
         ${this.renderNotice()}
         ${this.renderOffline()}
         ${hasData

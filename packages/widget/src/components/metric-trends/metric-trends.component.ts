@@ -211,7 +211,15 @@ export class CxMetricTrends extends LitElement {
       });
     const hover = this.hoverX !== null && this.hoverX >= x0 && this.hoverX <= x1 ? this.hoverX : null;
     const sel = this.selectedX !== null && this.selectedX >= x0 && this.selectedX <= x1 ? this.selectedX : null;
-    const shown = hover ?? sel ?? (n > 0 ? s.x[n - 1]! : null);
+    // Without a hover or selection: the latest point whose value is not missing.
+    let lastKnown: number | null = n > 0 ? s.x[n - 1]! : null;
+    for (let i = n - 1; i >= 0 && i >= n - 500; i--) {
+      if (s.actual[i] === s.actual[i]) {
+        lastKnown = s.x[i]!;
+        break;
+      }
+    }
+    const shown = hover ?? sel ?? lastKnown;
     const v = shown === null ? null : this.valueAt(s, shown);
     const label = metricLabel(m.name);
     const caption = v

@@ -106,8 +106,8 @@ export class CxWhyPanel extends LitElement {
                 <span class="dir">${pct}% of the score${total > 0 ? `, ${dir} normal` : ''}${dirOf(name) !== 'both' ? ` · ${dirOf(name)} is bad` : ''}</span>
               </div>
               <div class="bars" role="img" aria-label=${`${metricLabel(name)}: high ${Math.round((a.high / sum) * 100)}%, low ${Math.round((a.low / sum) * 100)}%`}>
-                <div class="track" style="grid-column:1"><div class="bar-low" style="width:${(a.low / max) * 100}%; margin-left:auto"></div></div>
-                <div class="track" style="grid-column:2"><div class="bar-high" style="width:${(a.high / max) * 100}%"></div></div>
+                <div class="track" style="grid-column:1"><div class="bar ${dirOf(name) === 'high' ? 'neutral' : 'bad'}" style="width:${(a.low / max) * 100}%; margin-left:auto"></div></div>
+                <div class="track" style="grid-column:2"><div class="bar ${dirOf(name) === 'low' ? 'neutral' : 'bad'}" style="width:${(a.high / max) * 100}%"></div></div>
               </div>
               <div class="detail">
                 ${imputed ? `${metricLabel(name)} missing (filled in), expected ~${formatMetric(name, r.expected[name], this.locale)}` : `${metricLabel(name)} ${formatMetric(name, actual, this.locale)}, expected ~${formatMetric(name, r.expected[name], this.locale)}`}

@@ -25,8 +25,10 @@ export default css`
   li, .row { min-width: 0; }
   section { min-width: 0; overflow-wrap: anywhere; }
   .bars { display: grid; grid-template-columns: 1fr 1fr; height: 10px; }
-  .bar-low { justify-self: end; background: var(--cx-expected); border-radius: 3px 0 0 3px; height: 100%; }
-  .bar-high { justify-self: start; background: var(--cx-critical); border-radius: 0 3px 3px 0; height: 100%; }
+  /* Red where the metric moved the way the field spec calls bad; neutral the other way. */
+  .bar { height: 100%; border-radius: 3px; }
+  .bar.bad { background: var(--cx-critical); }
+  .bar.neutral { background: var(--cx-expected); }
   .axis { grid-column: 1 / -1; }
   .track { position: relative; background: var(--cx-grid); border-radius: 3px; }
   .detail { font-size: 12px; color: var(--cx-muted); }
