@@ -6,8 +6,9 @@
 //   packages/widget/dist/index.js            widget, ESM for npm import (+ engine.worker.js beside it)
 //   packages/widget/dist/engine.worker.js    the engine worker as its own module file (module worker,
 //                                            and the same-origin file a strict-CSP host names in `worker-url`)
-//   packages/widget/dist/cx-anomaly-widget.iife.js  one self-contained file for <script src>, the worker
-//                                            inlined as a string and started from a Blob URL
+//   packages/widget/dist/cx-anomaly-widget.iife.js  one self-contained file for <script src>; the worker is
+//                                            a function in it, started from a Blob URL of its source text
+//                                            (and called on the main thread for the in-process fallback)
 //   packages/demo-server/dist/main.js        the ingest/demo server (Node)
 import { rollup } from 'rollup';
 import resolve from '@rollup/plugin-node-resolve';
@@ -26,7 +27,9 @@ const browserPlugins = (minify) => [
   resolve({ browser: true, exportConditions: ['source', 'browser', 'module', 'import', 'default'], extensions: ['.ts', '.mjs', '.js'] }),
   commonjsBrowser(),
   esbuild({ target: 'es2022', minify: false, tsconfig: 'tsconfig.json' }),
-  ...(minify ? [terser({ ecma: 2020, module: true, compress: { passes: 2 } })] : []),
+  // Not `module`/`toplevel`: both imply dropping unused top-level names, and the IIFE's one
+  // top-level name is the `var CxAnomalyWidget` global (everything else is inside its function).
+  ...(minify ? [terser({ ecma: 2020, module: false, toplevel: false, compress: { passes: 2 } })] : []),
 ];
 
 const nodePlugins = () => [
@@ -63,6 +66,10 @@ export const getBackend = fail, setBackend = fail, ready = fail;`;
 }
 
 const WORKER_ENTRY = 'packages/widget/src/worker/engine.worker.ts';
+/** The worker as a function of its endpoint (IIFE build): see packages/widget/src/worker/worker-main.ts. */
+const WORKER_MAIN_ENTRY = 'packages/widget/src/worker/worker-main.ts';
+/** Replaced in the IIFE build: the in-process fallback takes EngineService from the bundled worker function. */
+const LOAD_ENGINE_SERVICE = /packages\/widget\/src\/engine-client\/load-engine-service\.ts$/;
 /**
  * The widget finds its worker through this virtual module:
  *   export const inlineWorkerSource: string | null  (IIFE build: the whole worker as one classic script)
@@ -71,29 +78,67 @@ const WORKER_ENTRY = 'packages/widget/src/worker/engine.worker.ts';
  */
 const WORKER_MODULE_ID = 'cx:engine-worker';
 
-/** Builds the worker as one classic-script string, for the IIFE's Blob-URL worker. */
-async function buildInlineWorker() {
-  const bundle = await rollup({ input: WORKER_ENTRY, plugins: [noTfjs(), ...browserPlugins(true)], onwarn });
-  const { output } = await bundle.generate({ format: 'iife', inlineDynamicImports: true });
+/**
+ * Builds worker-main.ts as a self-contained script: `var cxWorkerMain = (function () { ... })();`
+ * (tree-shaken, minified; `module`/`toplevel` off so that the one top-level name stays).
+ */
+async function buildWorkerMainScript() {
+  const plugins = [noTfjs(), ...browserPlugins(true)];
+  const bundle = await rollup({ input: WORKER_MAIN_ENTRY, plugins, onwarn });
+  const { output } = await bundle.generate({ format: 'iife', name: 'cxWorkerMain', inlineDynamicImports: true });
   await bundle.close();
+  if (!/^var cxWorkerMain\s*=/.test(output[0].code)) throw new Error('worker-main build: expected the script to start with "var cxWorkerMain ="');
   return output[0].code;
 }
 
+/** Stands for the worker program in the IIFE until the bundle is written (an undeclared global: no tool renames it). */
+const WORKER_PLACEHOLDER = '__CX_WORKER_MAIN_PLACEHOLDER__';
+
+/**
+ * IIFE build: the engine ships once, as the real function `workerMain(endpoint)`. The Blob-URL
+ * worker runs its source text ('(' + workerMain.toString() + ')(self)': Function.prototype.toString
+ * returns the exact source, so no second copy and no eval), and the in-process fallback calls
+ * `workerMain(null)` for the EngineService class (same engine, no worker, no eval).
+ * The worker program is built on its own and spliced in after the main bundle is minified, so
+ * that neither rollup's tree-shaking nor terser of the main bundle reaches into it.
+ */
 function engineWorker(mode) {
-  let code = null;
+  let script = null;
   return {
     name: 'cx-engine-worker',
     resolveId(id) {
       return id === WORKER_MODULE_ID ? `\0${WORKER_MODULE_ID}` : null;
     },
     async load(id) {
+      if (mode === 'inline' && LOAD_ENGINE_SERVICE.test(id)) {
+        return `import { workerMain } from '${WORKER_MODULE_ID}';
+let exportsOfMain = null;
+export async function loadEngineService() {
+  exportsOfMain ??= workerMain(null);
+  return exportsOfMain.EngineService;
+}`;
+      }
       if (id !== `\0${WORKER_MODULE_ID}`) return null;
       if (mode === 'inline') {
-        code ??= await buildInlineWorker();
-        return `export const inlineWorkerSource = ${JSON.stringify(code)};\nexport const workerUrl = null;`;
+        script ??= await buildWorkerMainScript();
+        return `export function workerMain(endpoint) {
+  return ${WORKER_PLACEHOLDER}(endpoint);
+}
+export const inlineWorkerSource = '(' + workerMain.toString() + ')(self)';
+export const workerUrl = null;`;
       }
       const ref = this.emitFile({ type: 'chunk', id: WORKER_ENTRY, fileName: 'engine.worker.js' });
       return `export const inlineWorkerSource = null;\nexport const workerUrl = import.meta.ROLLUP_FILE_URL_${ref};`;
+    },
+    generateBundle(_options, bundle) {
+      if (mode !== 'inline') return;
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== 'chunk') continue;
+        const parts = chunk.code.split(WORKER_PLACEHOLDER);
+        if (parts.length === 1) continue;
+        if (parts.length !== 2) throw new Error(`${chunk.fileName}: expected the worker placeholder once, found it ${parts.length - 1} times`);
+        chunk.code = parts.join(`(function(){${script}\nreturn cxWorkerMain.start})()`);
+      }
     },
   };
 }

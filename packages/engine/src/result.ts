@@ -27,7 +27,13 @@ export interface Result {
   readonly scores: { readonly iforest?: number; readonly rcf?: number };
   /** Per metric: how much of the score each direction explains. */
   readonly attribution: Readonly<Record<string, MetricAttribution>>;
-  /** Per metric: the value that would have been normal. */
+  /**
+   * Per metric: the value that would have been normal. For anomalies, the forest's
+   * expected value (RRCF imputation of the newest shingle entry); for other points by
+   * default the baseline centre (the segment's median for that hour, or the global
+   * median): cheap and honest. The engine's `expected: 'all'` job option gives the
+   * forest's value for every point.
+   */
   readonly expected: Readonly<Record<string, number>>;
   /** Metrics whose value was missing and imputed. */
   readonly imputed: readonly string[];

@@ -115,6 +115,14 @@ export class CsvOutput {
     if (this.size >= 1 << 18) await this.flush();
   }
 
+  /** Rows already formatted as CSV text (each ending with LF), e.g. a whole scored batch. */
+  async writeText(text: string): Promise<void> {
+    if (text.length === 0) return;
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 1 << 18) await this.flush();
+  }
+
   async flush(): Promise<void> {
     if (this.parts.length === 0) return;
     const text = this.parts.join('');

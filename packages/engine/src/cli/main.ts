@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+// No shebang here: the build adds it as rollup's banner (two would be a syntax error in dist/cli.js).
 /**
  * `cx-anomaly`: train, score, evaluate and generate data from the command line.
  *
@@ -9,6 +9,7 @@
  */
 import { CliError, isUserError, oneLine } from './errors.ts';
 import { withCliIo, writeErr, writeOut, type CliIo } from './io.ts';
+import { isMainThread } from 'node:worker_threads';
 
 const HELP = `Usage: cx-anomaly <command> [options]
 
@@ -70,9 +71,11 @@ export async function run(argv: readonly string[], io?: CliIo): Promise<number> 
   }
 }
 
-// Started as a program (not imported by a test): run and exit with the status.
+// Started as a program (not imported by a test): run and exit with the status. Not in
+// a worker thread: the build's score workers start this same file (see score-worker.ts),
+// and a worker sees the process's argv.
 const entry = process.argv[1];
-if (entry !== undefined && /(?:main\.[cm]?[jt]s|cli\.[cm]?js|cx-anomaly)$/.test(entry)) {
+if (isMainThread && entry !== undefined && /(?:main\.[cm]?[jt]s|cli\.[cm]?js|cx-anomaly)$/.test(entry)) {
   // A closed stdout (e.g. `| head`) is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);

@@ -63,10 +63,15 @@ export function pipelineDetector(options: PipelineDetectorOptions = {}): NabDete
   return ({ timestamps, values }) => {
     const detector = new AnomalyDetector({ ...config, fields: 'value:both', timeField: 'timestamp' });
     const r = detector.updateMatrix({ matrix: { data: Float64Array.from(values), rows: values.length, cols: 1 }, times: timestamps });
-    const scores = output === 'score' ? r.score : r[output];
-    const out = new Float64Array(scores.length);
+    // The surprise L (score = 1 - e^-L), as L / (1 + L): the same order as the score, but
+    // without float saturation (1 - e^-L == 1 for L > ~37 would tie the most extreme points).
+    const surprise = output === 'score' ? r.surprise : output === 'rcf' ? r.rcfSurprise : r.iforestSurprise;
+    const out = new Float64Array(surprise.length);
     // Members report NaN where they did not score yet (warm-up): no evidence of an anomaly.
-    for (let i = 0; i < out.length; i++) out[i] = Number.isNaN(scores[i]!) ? 0 : Math.min(1, Math.max(0, scores[i]!));
+    for (let i = 0; i < out.length; i++) {
+      const l = surprise[i]!;
+      out[i] = l === l && l > 0 ? l / (1 + l) : 0;
+    }
     return out;
   };
 }

@@ -22,8 +22,10 @@
  *   lazily on the first `lazyFitAfter` rows (all segments) and omitted before; the
  *   threshold is the calibrated score 1 - contamination.
  *
- * Shingle size: `shingleSize` when given; else 4 when there is an order to shingle
- * (a `timeField`, or stream-only use), else 1 (batch data without time, e.g. ODDS).
+ * Shingle size: `shingleSize` when given; else 1 for a single metric; else 4 when there
+ * is an order to shingle (a `timeField`, or stream-only use), else 1 (batch data without
+ * time, e.g. ODDS). Stream-only detectors calibrate their members against a noise
+ * reference (reference.ts) and combine them with combineStreamSurprises (ensemble.ts).
  */
 import { vectorize, type VectorizeInput } from '../features/vectorize.ts';
 import { Imputer, imputedMetrics } from '../features/imputer.ts';
@@ -42,7 +44,8 @@ import { createForest, expectedNewest, restoreForest, STREAM_WARMUP, type Stream
 import { createDiVector, type DiVector } from '../rcf/index.ts';
 
 export { STREAM_WARMUP };
-import { combineSurprises } from './ensemble.ts';
+import { combineStreamSurprises, combineSurprises } from './ensemble.ts';
+import { ifReference, rcfReference } from './reference.ts';
 import type { CxRecord, DetectorConfig, JobOptions } from './types.ts';
 import { readBundle, writeBundle } from './bundle.ts';
 import { Baseline } from './baseline.ts';
@@ -117,6 +120,10 @@ interface PointScratch {
   attr: DiVector;
   expected: Float64Array;
   raw: Float64Array;
+  /** The current row's missing flags (raw's companion). */
+  rawMissing: Uint8Array;
+  /** A 1-row Matrix over `one`, for the IF. */
+  oneRow: Matrix;
 }
 
 interface PointOutcome {
@@ -164,10 +171,17 @@ export class AnomalyDetector {
   private lazyShingles: number[] = [];
   /** Trained lazily (no fit): the IF is refitted every 4 x lazyFitAfter points on the latest 4 x lazyFitAfter rows, so it follows drift like the RRCF. */
   private streamOnly = false;
+  /** Inside fitMatrix's calibration (not reference mode even before `fitted` is set). */
+  private fitting = false;
+  /** Stream-only: the priors were set to the reference calibrators. */
+  private referenceReady = false;
   private sinceRefit = 0;
   private globalLast: Float64Array;
   private readonly scratch: PointScratch;
   private readonly decisionCfg: DecisionConfig;
+  /** Alert id sources for decide(), made once (not a closure per point). */
+  private readonly newStreamAlert = (): number => this.nextAlert++;
+  private readonly newBatchAlert = (): number => this.batchAlert++;
 
   constructor(config: DetectorConfig) {
     this.config = resolveConfig(config);
@@ -186,6 +200,7 @@ export class AnomalyDetector {
     this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.forgetSegment(key));
     this.decisionCfg = { minDuration: this.config.minDuration, cooldown: this.config.cooldown, maxAlertsPerDay: this.config.maxAlertsPerDay };
     const d = this.d;
+    const one = new Float64Array(d);
     this.scratch = {
       point: new Float64Array(0),
       ifHigh: new Float64Array(d),
@@ -194,11 +209,13 @@ export class AnomalyDetector {
       rcfLow: new Float64Array(d),
       high: new Float64Array(d),
       low: new Float64Array(d),
-      one: new Float64Array(d),
+      one,
       oneOut: new Float64Array(1),
       attr: createDiVector(0),
       expected: new Float64Array(d),
       raw: new Float64Array(d),
+      rawMissing: new Uint8Array(d),
+      oneRow: { data: one, rows: 1, cols: d },
     };
   }
 
@@ -230,9 +247,37 @@ export class AnomalyDetector {
     return this.config.detector !== 'iforest';
   }
 
+  /**
+   * Stream-only (never batch-fitted): members are calibrated against a fixed reference
+   * (reference.ts: their scores on standard normal noise), not against the series' own
+   * recent scores, and the calibrators do not slide. See docs/pipeline.md, "Calibration".
+   */
+  private get referenceMode(): boolean {
+    return !this.fitting && (this.streamOnly || !this.fitted);
+  }
+
+  /** Stream-only: the priors every new segment starts from are the references (once). */
+  private useReferencePriors(): void {
+    if (this.referenceReady) return;
+    this.referenceReady = true;
+    const c = this.config;
+    const w = c.calibrationWindow;
+    if (this.useRcf) {
+      this.prior.calRcf = rcfReference({ metrics: this.d, shingleSize: this.shingleSize, numTrees: c.numTrees, sampleSize: c.sampleSize, sampling: c.sampling, timeDecay: c.timeDecay, seed: c.seed, window: w }).clone();
+    }
+    if (this.useIf) this.prior.calIf = this.ifReferenceFor(c.lazyFitAfter);
+  }
+
+  private ifReferenceFor(trainRows: number): ScoreCalibrator {
+    const c = this.config;
+    return ifReference({ metrics: this.d, trainRows, numTrees: c.numTrees, sampleSize: c.sampleSize, seed: c.seed, window: c.calibrationWindow }).clone();
+  }
+
   private resolveShingle(streamOnly: boolean): void {
     if (this.shingleSize > 0) return;
-    this.shingleSize = this.config.shingleSize ?? (this.config.timeField !== undefined || streamOnly ? 4 : 1);
+    // One metric: shingle 1 (its context is its own long history, kept by the forest's sample;
+    // measured on NAB, shingle 4 cost ~17 points). Several metrics with a time order: 4.
+    this.shingleSize = this.config.shingleSize ?? (this.d > 1 && (this.config.timeField !== undefined || streamOnly) ? 4 : 1);
     this.scratch.point = new Float64Array(this.shingleSize * this.d);
     this.scratch.attr = createDiVector(this.shingleSize * this.d);
   }
@@ -304,7 +349,8 @@ export class AnomalyDetector {
   private segmentFor(key: string): SegmentState {
     let s = this.segments.get(key);
     if (s === undefined) {
-      s = this.newSegment(key, this.fitted);
+      if (this.referenceMode) this.useReferencePriors();
+      s = this.newSegment(key, this.fitted || this.referenceMode);
       this.segments.set(key, s);
     }
     return s;
@@ -420,6 +466,7 @@ export class AnomalyDetector {
     } else this.iforest = null;
 
     // Calibration: global priors on all training scores; segments with enough rows get their own.
+    this.fitting = true;
     this.prior.calIf = new ScoreCalibrator(w).fit(rawIf);
     this.prior.calRcf = new ScoreCalibrator(w).fit(rawRcf);
     const ensRaw = new Float64Array(n).fill(NaN);
@@ -440,6 +487,7 @@ export class AnomalyDetector {
     this.thresholdSurprise = q > 0 ? q : -Math.log(this.config.contamination);
     for (const [seg] of segStates) this.segments.set(seg.key, seg);
     this.fitted = true;
+    this.fitting = false;
     return this;
   }
 
@@ -490,6 +538,7 @@ export class AnomalyDetector {
   private ensembleRaw(seg: SegmentState, rawIf: number, rawRcf: number): { lIf: number; lRcf: number; raw: number } {
     const lIf = rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : NaN;
     const lRcf = rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : NaN;
+    if (this.referenceMode) return { lIf, lRcf, raw: combineStreamSurprises(lIf, lRcf) };
     return { lIf, lRcf, raw: combineSurprises(lIf, lRcf, this.config.ensembleRule) };
   }
 
@@ -497,6 +546,8 @@ export class AnomalyDetector {
   private finalSurpriseOf(seg: SegmentState, ensRaw: number, rawIf: number, rawRcf: number): number {
     if (this.config.detector === 'iforest') return rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : 0;
     if (this.config.detector === 'rcf') return rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : 0;
+    // Stream-only: the members' surprises are already on the reference scale (no second, per-series calibration).
+    if (this.referenceMode) return ensRaw === ensRaw ? ensRaw : 0;
     return ensRaw === ensRaw && seg.calEns.count >= MIN_CALIBRATION ? seg.calEns.surprise(ensRaw) : 0;
   }
 
@@ -516,7 +567,7 @@ export class AnomalyDetector {
     const row = sc.one;
     for (let m = 0; m < d; m++) row[m] = src[offset + m]!;
     if (this.iforest) {
-      this.iforest.scoreSamples({ data: row, rows: 1, cols: d }, sc.oneOut);
+      this.iforest.scoreSamples(sc.oneRow, sc.oneOut);
       rawIf = sc.oneOut[0]!;
     }
     if (learn && this.useIf && (!this.fitted || this.streamOnly)) {
@@ -545,7 +596,7 @@ export class AnomalyDetector {
     if (learn) seg.seen++;
     const { lIf, lRcf, raw } = this.ensembleRaw(seg, rawIf, rawRcf);
     const base = this.finalSurpriseOf(seg, raw, rawIf, rawRcf);
-    if (learn) {
+    if (learn && !this.referenceMode) {
       seg.calIf.push(rawIf);
       seg.calRcf.push(rawRcf);
       if (this.config.detector === 'ensemble') seg.calEns.push(raw);
@@ -558,7 +609,7 @@ export class AnomalyDetector {
     high.fill(0);
     low.fill(0);
     if (wIf > 0 && (this.needsDirection || wantAttribution)) {
-      deviationAttribution(src.subarray(offset, offset + d), this.zeros, this.ones, sc.ifHigh, sc.ifLow);
+      deviationAttribution(row, this.zeros, this.ones, sc.ifHigh, sc.ifLow);
       normalizeTo(sc.ifHigh, sc.ifLow, wIf);
       for (let m = 0; m < d; m++) {
         high[m] = high[m]! + sc.ifHigh[m]!;
@@ -578,7 +629,7 @@ export class AnomalyDetector {
     normalizeTo(high, low, score);
     const above = surprise >= this.thresholdSurprise && surprise > 0;
     // Batch scoring numbers its alerts on its own, so that score() leaves the detector untouched.
-    const dec = decide(seg.decision, above, time, this.decisionCfg, learn ? () => this.nextAlert++ : () => this.batchAlert++);
+    const dec = decide(seg.decision, above, time, this.decisionCfg, learn ? this.newStreamAlert : this.newBatchAlert);
     out.score = score;
     out.surprise = surprise;
     out.lIf = lIf;
@@ -591,12 +642,13 @@ export class AnomalyDetector {
     out.alertStart = dec.alertStart;
   }
 
-  private buildResult(index: number, seg: SegmentState, o: PointOutcome, time: number, imputed: string[]): DetectorResult {
+  /** `allExpected`: the forest's expected values for every point; else only for anomalies (others get the baseline centre, see JobOptions.expected). */
+  private buildResult(index: number, seg: SegmentState, o: PointOutcome, time: number, imputed: string[], allExpected: boolean): DetectorResult {
     const attribution: Record<string, MetricAttribution> = {};
     const expected: Record<string, number> = {};
     const sc = this.scratch;
     for (let m = 0; m < this.d; m++) attribution[this.columns[m]!] = { high: sc.high[m]!, low: sc.low[m]! };
-    const exp = seg.forest && seg.forest.isReady ? expectedNewest(seg.forest, sc.point, this.d, this.shingleSize, sc.expected) : null;
+    const exp = seg.forest && seg.forest.isReady && (o.isAnomaly || allExpected) ? expectedNewest(seg.forest, sc.point, this.d, this.shingleSize, sc.expected) : null;
     // The forest works in standardised units: back to the metric's own.
     for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = this.baseline.unstandardize(m, exp ? exp[m]! : 0, seg.key, time);
     const scores: { iforest?: number; rcf?: number } = {};
@@ -642,11 +694,11 @@ export class AnomalyDetector {
   // ---------------------------------------------------------------- streaming
 
   /** Streaming: scores the record against its segment's state, then learns it. */
-  update(record: CxRecord): DetectorResult {
+  update(record: CxRecord, opts: JobOptions = {}): DetectorResult {
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       throw new TypeError(`update: expected a record object, got ${record === null ? 'null' : Array.isArray(record) ? 'an array' : typeof record}`);
     }
-    return this.updateMany([record])[0]!;
+    return this.updateMany([record], opts)[0]!;
   }
 
   /** Streaming over many records, in order. */
@@ -699,6 +751,7 @@ export class AnomalyDetector {
     const views = new Map<string, SegmentState>();
     const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
     const sc = this.scratch;
+    const allExpected = opts.expected === 'all';
     const every = Math.max(1, Math.min(10000, Math.ceil(n / 100)));
     for (let i = 0; i < n; i++) {
       if (i % every === 0) {
@@ -717,15 +770,18 @@ export class AnomalyDetector {
           this.writeEmpty(out, i);
           sc.high.fill(0);
           sc.low.fill(0);
-          if (results) results.push(this.buildResult(this.streamIndex, seg, EMPTY_OUTCOME, time, imputedMetrics(missing, this.columns, i)));
+          if (results) results.push(this.buildResult(this.streamIndex, seg, EMPTY_OUTCOME, time, imputedMetrics(missing, this.columns, i), allExpected));
           this.streamIndex++;
           continue;
         }
         if (!this.fitted) this.collectLazy(X.data, missing, i * d);
         // Standardise with the baseline as it was, then let the observed values join it.
-        sc.raw.set(X.data.subarray(i * d, i * d + d));
+        for (let m = 0; m < d; m++) {
+          sc.raw[m] = X.data[i * d + m]!;
+          sc.rawMissing[m] = missing[i * d + m]!;
+        }
         this.baseline.standardize(X.data, i * d, key, time, X.data, i * d);
-        this.baseline.update(sc.raw, 0, missing.subarray(i * d, i * d + d), key, time);
+        this.baseline.update(sc.raw, 0, sc.rawMissing, key, time);
       } else {
         let v = views.get(key);
         if (v === undefined) {
@@ -748,7 +804,7 @@ export class AnomalyDetector {
       out.rcfSurprise[i] = outcome.lRcf;
       if (results) {
         const index = learn ? this.streamIndex : i;
-        results.push(this.buildResult(index, seg, outcome, time, imputedMetrics(missing, this.columns, i)));
+        results.push(this.buildResult(index, seg, outcome, time, imputedMetrics(missing, this.columns, i), allExpected));
       }
       if (learn) {
         this.streamIndex++;
@@ -782,8 +838,8 @@ export class AnomalyDetector {
     if (!this.useIf || this.lazyShingles.length < 2 * sd) return;
     const S: Matrix = { data: Float64Array.from(this.lazyShingles), rows: this.lazyShingles.length / sd, cols: sd };
     this.iforest = new IsolationForest({ numTrees: this.config.numTrees, sampleSize: this.config.sampleSize, contamination: this.config.contamination, seed: this.config.seed }).fit(S);
-    const scores = this.iforest.scoreSamples(S);
-    this.prior.calIf = new ScoreCalibrator(this.config.calibrationWindow).fit(scores);
+    // Calibrated against the reference: the IF's scores on noise for a forest trained on as many rows.
+    this.prior.calIf = this.ifReferenceFor(S.rows);
     for (const [, seg] of this.segments.entries()) seg.calIf = this.prior.calIf.clone();
   }
 

@@ -49,9 +49,12 @@ class HourlyBins {
   readonly center: Float64Array;
   readonly scale: Float64Array;
   readonly dirty: Uint8Array;
+  /** Each bin's values in ascending order (first count[j]): pooled estimates merge these instead of sorting. */
+  readonly sorted: Float64Array;
   constructor(readonly d: number) {
     const n = HOURS * d;
     this.values = new Float64Array(n * BIN_CAPACITY).fill(NaN);
+    this.sorted = new Float64Array(n * BIN_CAPACITY);
     this.count = new Int32Array(n);
     this.head = new Int32Array(n);
     this.center = new Float64Array(n);
@@ -60,11 +63,27 @@ class HourlyBins {
   }
   push(h: number, m: number, v: number): void {
     const j = h * this.d + m;
-    this.values[j * BIN_CAPACITY + this.head[j]!] = v;
+    const base = j * BIN_CAPACITY;
+    let c = this.count[j]!;
+    if (c === BIN_CAPACITY) {
+      // The oldest value leaves the sorted copy too.
+      const old = this.values[base + this.head[j]!]!;
+      let k = 0;
+      while (!sameValue(this.sorted[base + k]!, old)) k++;
+      this.sorted.copyWithin(base + k, base + k + 1, base + c);
+      c--;
+    }
+    let at = c;
+    while (at > 0 && sortsBefore(v, this.sorted[base + at - 1]!)) at--;
+    this.sorted.copyWithin(base + at + 1, base + at, base + c);
+    this.sorted[base + at] = v;
+    this.values[base + this.head[j]!] = v;
     this.head[j] = (this.head[j]! + 1) % BIN_CAPACITY;
     if (this.count[j]! < BIN_CAPACITY) this.count[j]!++;
     // The bin feeds its own and its neighbours' pooled estimates.
-    for (const hh of [(h + HOURS - 1) % HOURS, h, (h + 1) % HOURS]) this.dirty[hh * this.d + m] = 1;
+    this.dirty[((h + HOURS - 1) % HOURS) * this.d + m] = 1;
+    this.dirty[j] = 1;
+    this.dirty[((h + 1) % HOURS) * this.d + m] = 1;
   }
   /** Values in arrival order (oldest first), NaN-padded, for saving. */
   ordered(j: number, out: Float64Array, at: number): void {
@@ -151,17 +170,15 @@ export class Baseline {
     const j = h * this.d + m;
     if (bins.dirty[j] === 1) {
       bins.dirty[j] = 0;
-      let n = 0;
-      for (const hh of [(h + HOURS - 1) % HOURS, h, (h + 1) % HOURS]) {
-        const jj = hh * this.d + m;
-        const c = bins.count[jj]!;
-        for (let k = 0; k < c; k++) this.buf[n++] = bins.values[jj * BIN_CAPACITY + k]!;
-      }
+      // The three bins' values in ascending order: a merge of their sorted copies.
+      const a = ((h + HOURS - 1) % HOURS) * this.d + m;
+      const b = ((h + 1) % HOURS) * this.d + m;
+      const n = mergeSorted3(bins.sorted, a * BIN_CAPACITY, bins.count[a]!, j * BIN_CAPACITY, bins.count[j]!, b * BIN_CAPACITY, bins.count[b]!, this.buf);
       if (n < MIN_BIN) {
         bins.center[j] = this.center[m]!;
         bins.scale[j] = this.scale[m]!;
       } else {
-        const rb = robust(this.buf.subarray(0, n));
+        const rb = robustSorted(this.buf.subarray(0, n));
         bins.center[j] = rb.center;
         bins.scale[j] = Math.max(rb.scale, SCALE_FLOOR * this.scale[m]!);
       }
@@ -240,22 +257,101 @@ function hourOf(t: number): number {
 function robust(v: Float64Array): { center: number; scale: number } {
   const n = v.length;
   if (n === 0) return { center: 0, scale: 0 };
-  v.sort();
+  return robustSorted(v.sort());
+}
+
+/** robust() of values already in ascending order. */
+function robustSorted(v: Float64Array): { center: number; scale: number } {
+  const n = v.length;
+  if (n === 0) return { center: 0, scale: 0 };
   const med = median(v);
-  const dev = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    dev[i] = Math.abs(v[i]! - med);
-    sum += dev[i]!;
+  // Runs for every streamed point (hourly bins): the MAD comes from the sorted values
+  // without a second array or sort (madOfSorted). Non-finite values: the plain way.
+  let s = Number.isFinite(v[0]!) && Number.isFinite(v[n - 1]!) ? 1.4826 * madOfSorted(v, med) : NaN;
+  if (!(s === s)) {
+    const dev = new Float64Array(n);
+    for (let i = 0; i < n; i++) dev[i] = Math.abs(v[i]! - med);
+    s = 1.4826 * median(dev.sort());
   }
-  dev.sort();
-  let s = 1.4826 * median(dev);
-  if (!(s > 0)) s = (1.2533 * sum) / n;
+  if (!(s > 0)) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.abs(v[i]! - med);
+    s = (1.2533 * sum) / n;
+  }
   return { center: med, scale: s };
+}
+
+/**
+ * Median of |v[i] - med| for ascending `v`: the deviations of the values below `med`
+ * grow leftwards and those of the rest grow rightwards (rounding is monotone), so
+ * walking outwards from `med` and merging the two sides visits the deviations in
+ * ascending order. Exactly the median of the sorted deviations, in O(n / 2).
+ */
+function madOfSorted(v: Float64Array, med: number): number {
+  const n = v.length;
+  let r = 0;
+  while (r < n && v[r]! < med) r++;
+  let l = r - 1;
+  const mid = n >> 1;
+  let prev = 0;
+  let cur = 0;
+  for (let k = 0; k <= mid; k++) {
+    prev = cur;
+    const dl = l >= 0 ? med - v[l]! : Infinity;
+    const dr = r < n ? v[r]! - med : Infinity;
+    if (dl <= dr) {
+      cur = dl;
+      l--;
+    } else {
+      cur = dr;
+      r++;
+    }
+  }
+  return n % 2 === 1 ? cur : (prev + cur) / 2;
 }
 
 function median(a: Float64Array): number {
   const n = a.length;
   const mid = n >> 1;
   return n % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
+}
+
+/** The order of Float64Array.prototype.sort (numeric, -0 before +0; no NaN here). */
+function sortsBefore(a: number, b: number): boolean {
+  return a < b || (a === 0 && b === 0 && 1 / a < 1 / b);
+}
+
+function sameValue(a: number, b: number): boolean {
+  return a === b && (a !== 0 || 1 / a === 1 / b);
+}
+
+/** Merges three ascending runs of `src` into `out` (same order as sorting them together); returns the count. */
+function mergeSorted3(src: Float64Array, a: number, na: number, b: number, nb: number, c: number, nc: number, out: Float64Array): number {
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  let n = 0;
+  while (i < na || j < nb || k < nc) {
+    let pick = 0;
+    let v = Infinity;
+    let have = false;
+    if (i < na) {
+      v = src[a + i]!;
+      have = true;
+    }
+    if (j < nb && (!have || sortsBefore(src[b + j]!, v))) {
+      v = src[b + j]!;
+      pick = 1;
+      have = true;
+    }
+    if (k < nc && (!have || sortsBefore(src[c + k]!, v))) {
+      v = src[c + k]!;
+      pick = 2;
+    }
+    out[n++] = v;
+    if (pick === 0) i++;
+    else if (pick === 1) j++;
+    else k++;
+  }
+  return n;
 }

@@ -92,10 +92,23 @@ export class ScoreCalibrator {
     if (!Number.isFinite(raw)) return;
     const w = this.window;
     if (this.n === w) {
+      // Full: the oldest value leaves and `raw` enters in one move of the values
+      // between the two positions (not two shifts of the whole tail).
       const old = this.ring[this.head]!;
-      const at = lowerBound(this.sorted, this.n, old);
-      this.sorted.copyWithin(at, at + 1, this.n);
-      this.n--;
+      const s = this.sorted;
+      const at = lowerBound(s, w, old);
+      const pos = upperBound(s, w, raw);
+      if (pos > at) {
+        s.copyWithin(at, at + 1, pos);
+        s[pos - 1] = raw;
+      } else {
+        s.copyWithin(pos + 1, pos, at);
+        s[pos] = raw;
+      }
+      this.ring[this.head] = raw;
+      this.head = (this.head + 1) % w;
+      this.dirty = true;
+      return;
     }
     const pos = upperBound(this.sorted, this.n, raw);
     this.sorted.copyWithin(pos + 1, pos, this.n);

@@ -94,7 +94,11 @@ export function resolveConfig(config: DetectorConfig): ResolvedConfig {
 
   const detector = config.detector ?? 'ensemble';
   if (!KINDS.includes(detector)) throw new ConfigError(`unknown detector ${JSON.stringify(detector)}; expected one of ${KINDS.join(', ')}`);
-  const sampling = config.sampling ?? 'window';
+  // One metric: long memory by default (decay sampling, timeDecay 1e-5 below): a single series' only
+  // context is its own history, and forgetting daily/weekly patterns after 256 points cost ~11 NAB
+  // points (docs/results/nab.md). Several metrics keep the window of the last sampleSize points.
+  const singleMetric = spec.fields.length === 1;
+  const sampling = config.sampling ?? (singleMetric ? 'decay' : 'window');
   if (!SAMPLINGS.includes(sampling)) throw new ConfigError(`sampling must be one of ${SAMPLINGS.join(', ')}, got ${JSON.stringify(sampling)}`);
 
   const contamination = config.contamination ?? 0.01;
@@ -113,7 +117,7 @@ export function resolveConfig(config: DetectorConfig): ResolvedConfig {
     maxAlertsPerDay = m;
   }
   const sampleSize = int('sampleSize', config.sampleSize, 256, 2, 1 << 20);
-  const timeDecay = config.timeDecay ?? 1 / (10 * sampleSize);
+  const timeDecay = config.timeDecay ?? (singleMetric ? 1e-5 : 1 / (10 * sampleSize));
   if (typeof timeDecay !== 'number' || !(timeDecay >= 0 && timeDecay < 1)) {
     throw new ConfigError(`timeDecay must be a number in [0, 1), got ${JSON.stringify(config.timeDecay)}`);
   }

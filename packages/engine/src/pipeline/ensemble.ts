@@ -35,3 +35,29 @@ export function combineSurprises(lIf: number, lRcf: number, rule: EnsembleRule =
       return 0.5 * (lIf + lRcf);
   }
 }
+
+/**
+ * Stream-only weight of the Isolation Forest member relative to the RRCF (see
+ * {@link combineStreamSurprises}).
+ */
+export const STREAM_IF_WEIGHT = 0.1;
+
+/**
+ * The ensemble rule of a stream-only detector (members calibrated against the noise
+ * reference, reference.ts): L = L_rcf + STREAM_IF_WEIGHT * L_if, weights by
+ * reliability. The RRCF streams with long memory (decay sampling) and learns every
+ * point; the stream-only IF only ever knows the last 4 x lazyFitAfter rows and no
+ * order, so it is a weak witness of what is normal for a series (alone, 12.5 on NAB
+ * against the RRCF's 52.3) and on its own terms (the mean rule) it drags the RRCF
+ * down (42.7). With a small weight it breaks the RRCF's ties and adds evidence when
+ * it agrees. Measured in docs/results/ensemble.md. A member that did not score is
+ * left out (the IF before its lazy fit: L = L_rcf).
+ */
+export function combineStreamSurprises(lIf: number, lRcf: number): number {
+  const hasIf = lIf === lIf;
+  const hasRcf = lRcf === lRcf;
+  if (!hasIf && !hasRcf) return NaN;
+  if (!hasRcf) return STREAM_IF_WEIGHT * lIf;
+  if (!hasIf) return lRcf;
+  return lRcf + STREAM_IF_WEIGHT * lIf;
+}

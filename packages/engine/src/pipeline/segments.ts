@@ -5,6 +5,8 @@
  */
 export class LruMap<V> {
   private readonly map = new Map<string, V>();
+  /** The most recently used key: a stream that stays in one segment skips the delete + re-insert. */
+  private newest: string | undefined;
   constructor(
     readonly capacity: number,
     private readonly onEvict?: (key: string, value: V) => void,
@@ -19,7 +21,8 @@ export class LruMap<V> {
   /** Gets and marks as most recently used. */
   get(key: string): V | undefined {
     const v = this.map.get(key);
-    if (v !== undefined) {
+    if (v !== undefined && key !== this.newest) {
+      this.newest = key;
       this.map.delete(key);
       this.map.set(key, v);
     }
@@ -44,6 +47,7 @@ export class LruMap<V> {
       this.onEvict?.(oldest, ov);
     }
     this.map.set(key, value);
+    this.newest = key;
   }
 
   /** Entries, least recently used first. */

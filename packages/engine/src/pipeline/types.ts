@@ -78,6 +78,14 @@ export interface Progress {
 export interface JobOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Progress) => void;
+  /**
+   * Which Results carry the forest's expected values (`Result.expected`): 'anomalies'
+   * (default) computes them only for points that are anomalies (an imputation by the
+   * RRCF costs about as much as an update); every other Result gets the baseline
+   * centre (the segment's median for that hour, or the global median) instead.
+   * 'all': the forest's expected value for every point that the RRCF scores.
+   */
+  readonly expected?: 'anomalies' | 'all';
 }
 
 export type { Result };

@@ -6,14 +6,14 @@
  * keeps working from an in-memory Map for the rest of the session and reports one
  * warning (code 'cache-unavailable'), not one per call.
  */
-import { createStore, del, get, keys, set, type UseStore } from 'idb-keyval';
+import { del, get, keys, set, type UseStore } from 'idb-keyval';
 
 export type WarningSink = (message: string, code: string) => void;
 
 export interface KvStoreOptions {
   /**
-   * IndexedDB database. idb-keyval creates one object store per database (at version 1),
-   * so every store lives in its own database. Default 'cx-anomaly-kv'.
+   * IndexedDB database. Several stores may share one database (see {@link openIdbStore}),
+   * though each of ours has its own. Default 'cx-anomaly-kv'.
    */
   readonly dbName?: string;
   /** Default 'kv'. */
@@ -25,6 +25,72 @@ export interface KvStoreOptions {
   readonly timeoutMs?: number;
   /** Start in memory (e.g. the host disabled persistence). */
   readonly memoryOnly?: boolean;
+}
+
+/**
+ * idb-keyval's `createStore`, except that the object store is created when the database
+ * already exists without it. idb-keyval creates its store only when it creates the
+ * database (version 1), so a second store in the same database failed every call with
+ * NotFoundError (and the KvStore fell back to memory with a 'cache-unavailable' warning).
+ * Here a missing store is added by reopening at the next version; our connections close
+ * on `versionchange` (and reconnect on the next call) so that such an upgrade is not blocked.
+ */
+export function openIdbStore(dbName: string, storeName: string): UseStore {
+  const open = (version?: number): Promise<IDBDatabase> =>
+    new Promise((resolve, reject) => {
+      const req = version === undefined ? indexedDB.open(dbName) : indexedDB.open(dbName, version);
+      req.onupgradeneeded = () => {
+        if (!req.result.objectStoreNames.contains(storeName)) req.result.createObjectStore(storeName);
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  const connect = async (): Promise<IDBDatabase> => {
+    for (let attempt = 0; ; attempt++) {
+      const db = await open();
+      if (db.objectStoreNames.contains(storeName)) return db;
+      const next = db.version + 1;
+      db.close();
+      try {
+        return await open(next);
+      } catch (e) {
+        // Another connection upgraded first (VersionError): look again.
+        if ((e as DOMException)?.name !== 'VersionError' || attempt >= 3) throw e;
+      }
+    }
+  };
+  let conn: Promise<IDBDatabase> | null = null;
+  const connection = (): Promise<IDBDatabase> => {
+    if (conn) return conn;
+    const mine: Promise<IDBDatabase> = connect().then((db) => {
+      const forget = (): void => {
+        db.close();
+        if (conn === mine) conn = null;
+      };
+      db.onversionchange = forget;
+      db.onclose = forget;
+      return db;
+    });
+    conn = mine;
+    mine.catch(() => {
+      if (conn === mine) conn = null;
+    });
+    return mine;
+  };
+  return async (txMode, callback) => {
+    let db = await connection();
+    let tx: IDBTransaction;
+    try {
+      tx = db.transaction(storeName, txMode);
+    } catch (e) {
+      // The connection was closed for another context's upgrade: reconnect once.
+      if ((e as DOMException)?.name !== 'InvalidStateError') throw e;
+      if (conn) conn = null;
+      db = await connection();
+      tx = db.transaction(storeName, txMode);
+    }
+    return callback(tx.objectStore(storeName));
+  };
 }
 
 export class KvStore {
@@ -44,7 +110,7 @@ export class KvStore {
     }
     try {
       if (typeof indexedDB === 'undefined') throw new Error('indexedDB is not defined in this context');
-      this.idb = createStore(options.dbName ?? 'cx-anomaly-kv', options.storeName ?? 'kv');
+      this.idb = openIdbStore(options.dbName ?? 'cx-anomaly-kv', options.storeName ?? 'kv');
     } catch (e) {
       this.degrade(e);
     }

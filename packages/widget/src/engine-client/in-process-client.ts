@@ -5,7 +5,8 @@
  * the main thread while the engine computes; records are still packed and
  * results built in short slices.
  */
-import { EngineService } from '../worker/engine-service.ts';
+import type { EngineService } from '../worker/engine-service.ts';
+import { loadEngineService } from './load-engine-service.ts';
 import type { RecordBatch } from '../worker/protocol.ts';
 import { BaseEngineClient, type Job } from './base-client.ts';
 import { abortError } from './errors.ts';
@@ -13,10 +14,16 @@ import type { EngineBackend, EngineClientOptions, JobCallOptions } from './types
 
 export class InProcessEngineClient extends BaseEngineClient {
   readonly mode = 'in-process' as const;
-  private readonly service = new EngineService('main');
+  private constructor(
+    options: EngineClientOptions,
+    private readonly service: EngineService,
+  ) {
+    super(options);
+  }
 
   static async create(options: EngineClientOptions): Promise<InProcessEngineClient> {
-    const c = new InProcessEngineClient(options);
+    const Service = await loadEngineService();
+    const c = new InProcessEngineClient(options, new Service('main'));
     await c.service.hello({ backend: c.backend, cache: options.cache ?? true }, null, options.onWarning ?? null);
     return c;
   }

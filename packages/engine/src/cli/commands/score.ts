@@ -18,12 +18,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatFieldSpec } from '../../features/field-spec.ts';
 import { vectorize } from '../../features/vectorize.ts';
-import { AnomalyDetector, type DetectorResult } from '../../pipeline/anomaly-detector.ts';
-import { intOpt, listOpt, parseCommandArgs, required, str } from '../args.ts';
+import { AnomalyDetector } from '../../pipeline/anomaly-detector.ts';
+import { intOpt, listOpt, parseCommandArgs, required, str, type Values } from '../args.ts';
 import { readCsvBatches, fileSize, CsvOutput, type CsvBatch } from '../csv-file.ts';
 import { DETECTOR_HELP, DETECTOR_OPTIONS, MODEL_FLAGS, detectorConfig, fitRowsOf, seedOf } from '../detector-options.ts';
 import { CliError } from '../errors.ts';
-import { batchColumns, batchRecords, planInput, trainingSample, withBatchErrors, type InputPlan } from '../input.ts';
+import { planInput, trainingSample, type InputPlan } from '../input.ts';
+import { scoreBatch, scoreHeader, type BatchOutput, type ScoreFormat } from '../score-batch.ts';
+import { ScorePool, autoThreads } from '../score-pool.ts';
 import { Progress } from '../progress.ts';
 import { writeOut } from '../io.ts';
 
@@ -49,6 +51,11 @@ Options:
   --out FILE            output CSV (default: stdout)
   --stream              streaming: score then learn each row, in order
   --batch-rows N        rows read, scored and written at a time (default 4096)
+  -j, --threads N       batch scoring on N worker threads (default 1; 0 or "auto": one per core).
+                        The main thread reads the CSV and writes the results in input order: the
+                        output is byte-identical to --threads 1. --stream is single-threaded (each
+                        row's score depends on the rows before it): --threads > 1 with --stream is
+                        an error
   --save-model FILE     after scoring, save the detector (with what --stream learned, or the model
                         fitted on the input) to FILE
   --no-explain          only score, is_anomaly, grade and the detectors' scores (faster: no
@@ -57,50 +64,26 @@ ${DETECTOR_HELP}
   -h, --help            this help`;
 
 const BATCH_ROWS = 4096;
+/** Batches in flight per worker: one being scored, one queued (so a worker never waits on the reader). */
+const MAX_IN_FLIGHT_PER_THREAD = 2;
 
-function loadModel(path: string): AnomalyDetector {
+/** --threads N: 1 (default), N workers, or 0 / auto = the available cores. */
+function threadsOf(values: Values): number {
+  const v = str(values, 'threads');
+  if (v === 'auto') return autoThreads();
+  const n = intOpt(values, 'threads', 0, 256) ?? 1;
+  return n === 0 ? autoThreads() : n;
+}
+
+function loadModel(path: string): { detector: AnomalyDetector; bytes: Uint8Array } {
   fileSize(path, 'model file');
   const bytes = new Uint8Array(readFileSync(path));
   try {
-    return AnomalyDetector.load(bytes);
+    return { detector: AnomalyDetector.load(bytes), bytes };
   } catch (e) {
     // Whatever the model reader rejects, the user's file is at fault: one line, no stack.
     throw new CliError(`model file ${path} cannot be used: ${(e as Error).message}`);
   }
-}
-
-function fmt(x: number | undefined, digits: number): string {
-  if (x === undefined || x !== x) return '';
-  const f = 10 ** digits;
-  return String(Math.round(x * f) / f);
-}
-
-/** The result columns for one result. */
-function resultFields(r: DetectorResult, columns: readonly string[], withIf: boolean, withRcf: boolean): string[] {
-  const out: string[] = [fmt(r.score, 6), r.isAnomaly ? '1' : '0', fmt(r.grade, 1)];
-  if (withIf) out.push(fmt(r.scores.iforest, 6));
-  if (withRcf) out.push(fmt(r.scores.rcf, 6));
-  let top = '';
-  let dir = '';
-  let best = 0;
-  for (const m of columns) {
-    const a = r.attribution[m];
-    if (!a) continue;
-    if (a.high > best) {
-      best = a.high;
-      top = m;
-      dir = 'high';
-    }
-    if (a.low > best) {
-      best = a.low;
-      top = m;
-      dir = 'low';
-    }
-  }
-  out.push(top, dir);
-  for (const m of columns) out.push(fmt(r.expected[m], 4));
-  out.push(r.imputed.join(';'));
-  return out;
 }
 
 export async function runScore(argv: readonly string[]): Promise<number> {
@@ -111,6 +94,7 @@ export async function runScore(argv: readonly string[]): Promise<number> {
     'batch-rows': { type: 'string' },
     'no-explain': { type: 'boolean' },
     'save-model': { type: 'string' },
+    threads: { type: 'string', short: 'j' },
   });
   if (values['help']) {
     writeOut(SCORE_HELP + '\n');
@@ -122,12 +106,18 @@ export async function runScore(argv: readonly string[]): Promise<number> {
   const outPath = str(values, 'out');
   fileSize(input);
 
+  const threads = threadsOf(values);
+  if (stream && threads > 1) {
+    throw new CliError(`--stream cannot be used with --threads ${str(values, 'threads')}: streaming scores then learns each row in file order, on one thread (use --threads 1, or batch scoring)`);
+  }
+
   let detector: AnomalyDetector;
+  let modelBytes: Uint8Array | undefined;
   let plan: InputPlan;
   if (modelPath !== undefined) {
     const clash = MODEL_FLAGS.filter((f) => values[f] !== undefined);
     if (clash.length > 0) throw new CliError(`--${clash[0]} cannot be used with --model: the model carries its own (train a new model to change it)`);
-    detector = loadModel(modelPath);
+    ({ detector, bytes: modelBytes } = loadModel(modelPath));
     plan = await planInput(input, { spec: detector.config.spec, timeField: detector.config.timeField, segmentField: detector.config.segmentField });
   } else {
     plan = await planInput(input, {
@@ -145,83 +135,92 @@ export async function runScore(argv: readonly string[]): Promise<number> {
     }
   }
 
-  const columns = plan.spec.fields.map((f) => f.name);
   const kind = detector.config.detector;
-  const explain = values['no-explain'] !== true;
-  const withIf = kind !== 'rcf';
-  const withRcf = kind !== 'iforest';
-  const header = [...plan.header, 'score', 'is_anomaly', 'grade'];
-  if (withIf) header.push('if_score');
-  if (withRcf) header.push('rcf_score');
-  if (explain) header.push('top_metric', 'top_direction', ...columns.map((m) => `expected_${m}`), 'imputed');
+  const format: ScoreFormat = {
+    columns: plan.spec.fields.map((f) => f.name),
+    explain: values['no-explain'] !== true,
+    withIf: kind !== 'rcf',
+    withRcf: kind !== 'iforest',
+  };
 
   const batchRows = intOpt(values, 'batch-rows', 1, 10_000_000) ?? BATCH_ROWS;
   // Batch scoring changes no state, so each call starts every segment from the
   // model's saved shingle. The last rows of each segment from the previous batch
   // therefore go first, as context, and their results are dropped: batches join
-  // seamlessly (the output does not depend on --batch-rows). Context per segment:
-  // the rest of its shingle, and what the alert rules (minimum duration,
-  // cool-down) look back on.
+  // seamlessly (the output does not depend on --batch-rows, nor on which thread
+  // scores which batch). Context per segment: the rest of its shingle, and what
+  // the alert rules (minimum duration, cool-down) look back on.
   const cfg = detector.config;
   const contextRows = stream ? 0 : Math.max(0, (detector.shingle || cfg.shingleSize || 1) - 1 + (cfg.minDuration - 1) + cfg.cooldown);
   const context = new Map<string, { rows: string[][]; lines: number[] }>();
+  // Workers get the model as bytes: the file's, or the model just fitted here.
+  const pool = threads > 1 ? new ScorePool(threads, modelBytes ?? detector.save(), plan, format) : undefined;
+  // Reorder buffer: batches in input order, each the promise of its output;
+  // at most MAX_IN_FLIGHT_PER_THREAD per worker wait, so memory stays flat.
+  const inFlight: { out: Promise<BatchOutput>; rows: number; bytesRead: number; totalBytes: number }[] = [];
+  const maxInFlight = MAX_IN_FLIGHT_PER_THREAD * threads;
   const out = CsvOutput.open(outPath);
   const progress = new Progress(stream ? 'streaming' : 'scoring');
   let rows = 0;
   let anomalies = 0;
+  const write = async (done: BatchOutput, batchRows: number, bytesRead: number, totalBytes: number): Promise<void> => {
+    anomalies += done.anomalies;
+    await out.writeText(done.text);
+    rows += batchRows;
+    progress.update(rows, bytesRead, totalBytes);
+  };
+  const writeOldest = async (): Promise<void> => {
+    const head = inFlight.shift()!;
+    await write(await head.out, head.rows, head.bytesRead, head.totalBytes);
+  };
   try {
-    await out.writeRow(header);
-    for await (const batch of readCsvBatches(input, { batchRows })) {
-      if (batch.rows.length === 0) continue;
-      let work: CsvBatch = batch;
-      let skip = 0;
-      if (contextRows > 0 && context.size > 0) {
-        const ctxRows: string[][] = [];
-        const ctxLines: number[] = [];
-        for (const c of context.values()) {
-          ctxRows.push(...c.rows);
-          ctxLines.push(...c.lines);
+    await out.writeRow(scoreHeader(plan, format));
+    try {
+      for await (const batch of readCsvBatches(input, { batchRows })) {
+        if (batch.rows.length === 0) continue;
+        let work: CsvBatch = batch;
+        let skip = 0;
+        if (contextRows > 0 && context.size > 0) {
+          const ctxRows: string[][] = [];
+          const ctxLines: number[] = [];
+          for (const c of context.values()) {
+            ctxRows.push(...c.rows);
+            ctxLines.push(...c.lines);
+          }
+          skip = ctxRows.length;
+          work = { ...batch, rows: ctxRows.concat(batch.rows), lines: ctxLines.concat(batch.lines), rowOffset: batch.rowOffset - skip };
         }
-        skip = ctxRows.length;
-        work = { ...batch, rows: ctxRows.concat(batch.rows), lines: ctxLines.concat(batch.lines), rowOffset: batch.rowOffset - skip };
-      }
-      if (explain) {
-        const records = batchRecords(plan, work);
-        const results = withBatchErrors(plan, work, () => (stream ? detector.updateMany(records) : detector.score(records)));
-        for (let r = skip; r < results.length; r++) {
-          const res = results[r]!;
-          if (res.isAnomaly) anomalies++;
-          await out.writeRow([...work.rows[r]!, ...resultFields(res, columns, withIf, withRcf)]);
+        if (pool === undefined) {
+          await write(scoreBatch(detector, plan, work, skip, format, stream), batch.rows.length, batch.bytesRead, batch.totalBytes);
+        } else {
+          inFlight.push({ out: pool.submit(work, skip), rows: batch.rows.length, bytesRead: batch.bytesRead, totalBytes: batch.totalBytes });
+          while (inFlight.length >= maxInFlight) await writeOldest();
         }
-      } else {
-        const input = batchColumns(plan, work);
-        const res = stream ? detector.updateMatrix(input) : detector.scoreMatrix(input);
-        for (let r = skip; r < res.rows; r++) {
-          if (res.isAnomaly[r] === 1) anomalies++;
-          const extra = [fmt(res.score[r], 6), res.isAnomaly[r] === 1 ? '1' : '0', fmt(res.grade[r], 1)];
-          if (withIf) extra.push(fmt(res.iforest[r], 6));
-          if (withRcf) extra.push(fmt(res.rcf[r], 6));
-          await out.writeRow([...work.rows[r]!, ...extra]);
-        }
-      }
-      if (contextRows > 0) {
-        for (let r = 0; r < batch.rows.length; r++) {
-          const key = plan.segmentIdx >= 0 ? batch.rows[r]![plan.segmentIdx]! : '';
-          let c = context.get(key);
-          if (c === undefined) context.set(key, (c = { rows: [], lines: [] }));
-          c.rows.push(batch.rows[r]!);
-          c.lines.push(batch.lines[r]!);
-          if (c.rows.length > contextRows) {
-            c.rows.shift();
-            c.lines.shift();
+        if (contextRows > 0) {
+          for (let r = 0; r < batch.rows.length; r++) {
+            const key = plan.segmentIdx >= 0 ? batch.rows[r]![plan.segmentIdx]! : '';
+            let c = context.get(key);
+            if (c === undefined) context.set(key, (c = { rows: [], lines: [] }));
+            c.rows.push(batch.rows[r]!);
+            c.lines.push(batch.lines[r]!);
+            if (c.rows.length > contextRows) {
+              c.rows.shift();
+              c.lines.shift();
+            }
           }
         }
       }
-      rows += batch.rows.length;
-      progress.update(rows, batch.bytesRead, batch.totalBytes);
+    } catch (e) {
+      // A read error (e.g. a ragged row) comes after the batches in flight: write
+      // them first, so that an error in one of them is the one reported, as with
+      // one thread.
+      while (inFlight.length > 0) await writeOldest();
+      throw e;
     }
+    while (inFlight.length > 0) await writeOldest();
   } finally {
     progress.done();
+    await pool?.close();
     await out.close();
   }
   if (rows === 0) throw new CliError(`${input} has a header but no data rows`);
