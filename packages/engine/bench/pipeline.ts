@@ -7,7 +7,7 @@
  * Next to it, for scale: the raw RRCF (update + score, same dimensions) and the IF batch
  * path on the same rows. Rates are points per CPU second (medians).
  *
- * Run alone: node --conditions=source --import tsx packages/engine/bench/pipeline.ts [--points 5000] [--runs 3]
+ * Run alone: node --conditions=source --import tsx packages/engine/bench/pipeline.ts [--points 3000] [--runs 3]
  * (`npm run bench` calls benchPipeline() as the `pipeline` section; `-- --only pipeline`).
  */
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import type { BenchSection } from './harness.ts';
 import { fmtRate, median } from './harness.ts';
 
 export interface PipelineBenchOptions {
-  /** Streamed / scored points per run (default 5000). */
+  /** Streamed / scored points per run (default 3000). */
   readonly points?: number;
   /** Training rows for fit (default 2000). */
   readonly train?: number;
@@ -102,7 +102,7 @@ function measure<T>(runs: number, fresh: () => T, fn: (x: T) => void): number {
 }
 
 export async function benchPipeline(o: PipelineBenchOptions = {}, log: (l: string) => void = () => {}): Promise<BenchSection> {
-  const points = o.points ?? 5000;
+  const points = o.points ?? 3000;
   const trainN = o.train ?? 2000;
   const runs = o.runs ?? 3;
   const train = cxPipelineStream(trainN, 7, 0);

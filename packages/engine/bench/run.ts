@@ -15,10 +15,12 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, BenchSection } from './harness.ts';
 import { benchIsolationForest } from './iforest.ts';
 import { benchRcf } from './rcf.ts';
+import { benchPipeline } from './pipeline.ts';
 
 const SECTIONS: Record<string, (ctx: BenchContext) => Promise<BenchSection>> = {
   iforest: benchIsolationForest,
   rcf: (ctx) => benchRcf({ dataDir: ctx.dataDir }),
+  pipeline: (ctx) => benchPipeline({ runs: Math.min(ctx.runs, 3) }, ctx.log),
 };
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -17,7 +17,8 @@ Anomaly detection for contact-centre CX metrics (Isolation Forest + Robust Rando
 
 Commands:
   train      fit a model on a CSV file and save it (.cxm)
-  score      score a CSV file (with a saved model, or fitting on the file itself; --stream for streaming)
+  score      score a CSV file (with a saved model, or fitting on the file itself; --threads N for worker
+             threads, --stream for streaming)
   eval       benchmarks: "eval odds" (ODDS outlier sets), "eval nab" (Numenta Anomaly Benchmark)
   generate   write a synthetic contact-centre data set with labelled incidents
 

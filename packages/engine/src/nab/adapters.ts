@@ -88,7 +88,7 @@ registerNabDetector('rcf-aws', {
   create: (o) => forestDetector({ ...forestOpts(o), shingleSize: o.shingleSize ?? 1, sampling: 'decay', timeDecay: 1e-5, normalize: 'log2' }),
 });
 registerNabDetector('ensemble', {
-  describe: 'AnomalyDetector (IF + RRCF ensemble), stream-only, ensemble score',
+  describe: 'AnomalyDetector (IF + RRCF ensemble), product defaults for one metric, stream-only (noise-reference calibration)',
   create: (o) => pipelineDetector(pipelineOpts(o, 'ensemble')),
 });
 registerNabDetector('rcf', {

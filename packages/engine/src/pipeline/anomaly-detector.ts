@@ -965,6 +965,8 @@ export class AnomalyDetector {
     det.batchRcf = b.batchRcf;
     det.statsReady = b.statsReady;
     det.streamOnly = b.streamOnly;
+    // Stream-only: the saved priors are the references (and the IF's follows its latest refit); keep them.
+    det.referenceReady = b.segments.length > 0 || b.fitted;
     det.sinceRefit = b.sinceRefit;
     det.thresholdSurprise = b.thresholdSurprise;
     det.nextAlert = b.nextAlert;

@@ -160,6 +160,7 @@ export async function runScore(argv: readonly string[]): Promise<number> {
   const inFlight: { out: Promise<BatchOutput>; rows: number; bytesRead: number; totalBytes: number }[] = [];
   const maxInFlight = MAX_IN_FLIGHT_PER_THREAD * threads;
   const out = CsvOutput.open(outPath);
+  const batches = readCsvBatches(input, { batchRows });
   const progress = new Progress(stream ? 'streaming' : 'scoring');
   let rows = 0;
   let anomalies = 0;
@@ -175,50 +176,55 @@ export async function runScore(argv: readonly string[]): Promise<number> {
   };
   try {
     await out.writeRow(scoreHeader(plan, format));
-    try {
-      for await (const batch of readCsvBatches(input, { batchRows })) {
-        if (batch.rows.length === 0) continue;
-        let work: CsvBatch = batch;
-        let skip = 0;
-        if (contextRows > 0 && context.size > 0) {
-          const ctxRows: string[][] = [];
-          const ctxLines: number[] = [];
-          for (const c of context.values()) {
-            ctxRows.push(...c.rows);
-            ctxLines.push(...c.lines);
-          }
-          skip = ctxRows.length;
-          work = { ...batch, rows: ctxRows.concat(batch.rows), lines: ctxLines.concat(batch.lines), rowOffset: batch.rowOffset - skip };
+    for (;;) {
+      let next: IteratorResult<CsvBatch>;
+      try {
+        next = await batches.next();
+      } catch (e) {
+        // A read error (e.g. a ragged row) comes after the batches in flight: write
+        // them first, so that an error in one of them (earlier in the file) is the
+        // one reported, and the same rows are written, as with one thread.
+        while (inFlight.length > 0) await writeOldest();
+        throw e;
+      }
+      if (next.done === true) break;
+      const batch = next.value;
+      if (batch.rows.length === 0) continue;
+      let work: CsvBatch = batch;
+      let skip = 0;
+      if (contextRows > 0 && context.size > 0) {
+        const ctxRows: string[][] = [];
+        const ctxLines: number[] = [];
+        for (const c of context.values()) {
+          ctxRows.push(...c.rows);
+          ctxLines.push(...c.lines);
         }
-        if (pool === undefined) {
-          await write(scoreBatch(detector, plan, work, skip, format, stream), batch.rows.length, batch.bytesRead, batch.totalBytes);
-        } else {
-          inFlight.push({ out: pool.submit(work, skip), rows: batch.rows.length, bytesRead: batch.bytesRead, totalBytes: batch.totalBytes });
-          while (inFlight.length >= maxInFlight) await writeOldest();
-        }
-        if (contextRows > 0) {
-          for (let r = 0; r < batch.rows.length; r++) {
-            const key = plan.segmentIdx >= 0 ? batch.rows[r]![plan.segmentIdx]! : '';
-            let c = context.get(key);
-            if (c === undefined) context.set(key, (c = { rows: [], lines: [] }));
-            c.rows.push(batch.rows[r]!);
-            c.lines.push(batch.lines[r]!);
-            if (c.rows.length > contextRows) {
-              c.rows.shift();
-              c.lines.shift();
-            }
+        skip = ctxRows.length;
+        work = { ...batch, rows: ctxRows.concat(batch.rows), lines: ctxLines.concat(batch.lines), rowOffset: batch.rowOffset - skip };
+      }
+      if (pool === undefined) {
+        await write(scoreBatch(detector, plan, work, skip, format, stream), batch.rows.length, batch.bytesRead, batch.totalBytes);
+      } else {
+        inFlight.push({ out: pool.submit(work, skip), rows: batch.rows.length, bytesRead: batch.bytesRead, totalBytes: batch.totalBytes });
+        while (inFlight.length >= maxInFlight) await writeOldest();
+      }
+      if (contextRows > 0) {
+        for (let r = 0; r < batch.rows.length; r++) {
+          const key = plan.segmentIdx >= 0 ? batch.rows[r]![plan.segmentIdx]! : '';
+          let c = context.get(key);
+          if (c === undefined) context.set(key, (c = { rows: [], lines: [] }));
+          c.rows.push(batch.rows[r]!);
+          c.lines.push(batch.lines[r]!);
+          if (c.rows.length > contextRows) {
+            c.rows.shift();
+            c.lines.shift();
           }
         }
       }
-    } catch (e) {
-      // A read error (e.g. a ragged row) comes after the batches in flight: write
-      // them first, so that an error in one of them is the one reported, as with
-      // one thread.
-      while (inFlight.length > 0) await writeOldest();
-      throw e;
     }
     while (inFlight.length > 0) await writeOldest();
   } finally {
+    await batches.return(undefined); // closes the file when scoring stopped early
     progress.done();
     await pool?.close();
     await out.close();
