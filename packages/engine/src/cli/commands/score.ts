@@ -11,7 +11,9 @@
  * - `--stream`: one pass, each row scored then learned, in file order (the
  *   order of time); with `--model` the saved model continues learning, without
  *   it the detector starts empty (RRCF warms up, the IF is fitted lazily).
- * The output does not depend on the batch size (see the context rows below).
+ * The output does not depend on the batch size (see the context rows below),
+ * nor on `--threads N`: batch scoring on N worker threads (score-pool.ts), the
+ * results written in input order; `--stream` is single-threaded.
  * `--no-explain` takes the pipeline's columnar path (typed arrays, no Result
  * objects): the same scores, without attribution and expected values.
  */
