@@ -6,6 +6,9 @@ import type { WorkerEngineClient } from '../src/engine-client/worker-client.ts';
 import type { EngineServiceApi } from '../src/worker/protocol.ts';
 
 const IF_CONFIG: DetectorConfig = { fields: 'aht_avg:high,transfer_rate:high,volume', detector: 'iforest', numTrees: 40, sampleSize: 128, seed: 3 };
+// Batch scoring with the full ensemble takes many seconds for 100k records: long enough that an abort
+// 300 ms in always lands mid-job (the Isolation Forest alone can finish 100k records before it).
+const SLOW_CONFIG: DetectorConfig = { fields: 'aht_avg:high,transfer_rate:high,volume', detector: 'ensemble', numTrees: 100, sampleSize: 256, seed: 3 };
 const STREAM_CONFIG: DetectorConfig = { fields: 'aht_avg:high,transfer_rate:high,volume', segmentField: 'queue', numTrees: 20, sampleSize: 64, seed: 3 };
 
 function makeRecords(n: number, seed = 1): CxRecord[] {
@@ -91,7 +94,7 @@ describe('engine worker runtime', function () {
   });
 
   it('stops a long synchronous job by restarting the worker when it does not stop in time', async () => {
-    await client.train(makeRecords(500), IF_CONFIG);
+    await client.train(makeRecords(500), SLOW_CONFIG);
     const before = (await client.score(makeRecords(20, 8))).map((r) => r.score);
     const worker = client.worker;
     const ac = new AbortController();
