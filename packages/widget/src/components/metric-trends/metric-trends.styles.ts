@@ -2,7 +2,7 @@ import { css } from 'lit';
 
 export default css`
   :host { display: block; }
-  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 200px), 1fr)); gap: 10px 16px; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 200px), 1fr)); gap: 10px 16px; }
   figure { margin: 0; min-width: 0; }
   figcaption { display: flex; justify-content: space-between; gap: 8px; font-size: 12px; line-height: 1.3; margin-bottom: 2px; }
   .name { font-weight: 600; color: var(--cx-text); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
