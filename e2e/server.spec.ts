@@ -99,7 +99,7 @@ test('the demo page streams replayed records into the widget and shows an inject
   const before = await page.evaluate(() => (window as unknown as { cx: { anomalies: unknown[] } }).cx.anomalies.length);
   const t0 = Date.now();
   await page.locator('#inject').click();
-  await expect(page.locator('#status')).toContainText('injected outage on sales');
+  await expect(page.locator('#injected')).toContainText('injected outage on sales');
   await expect
     .poll(
       () => page.evaluate((n) => (window as unknown as { cx: { anomalies: { segment?: string }[] } }).cx.anomalies.slice(n).some((a) => a.segment === 'sales'), before),

@@ -40,7 +40,7 @@ export function demoPage(ctx: ServerContext): string {
   header h1 { font-size: 1.1rem; margin: 0 auto 0 0; }
   main { padding: 1rem 1.25rem; }
   cx-anomaly-widget { display: block; min-height: 480px; background: #fff; border: 1px solid #dde1e7; border-radius: 6px; }
-  #status { font-size: .85rem; color: #5a6372; }
+  #status, #injected { font-size: .85rem; color: #5a6372; }
   button, select { font: inherit; padding: .3rem .6rem; }
   .missing { padding: 1rem; background: #fff4e5; border: 1px solid #f0c36d; border-radius: 6px; }
 </style>
@@ -57,6 +57,7 @@ export function demoPage(ctx: ServerContext): string {
   </select></label>
   <label>on queue <select id="queue"></select></label>
   <button id="inject" type="button">Inject incident</button>
+  <span id="injected" role="status"></span>
 </header>
 <main>
   <cx-anomaly-widget id="widget" stream="/stream" metrics="${escapeHtml(c.fields)}" time-field="${escapeHtml(c.timeField)}" segment-field="${escapeHtml(c.segmentField)}"></cx-anomaly-widget>
@@ -88,7 +89,8 @@ export const DEMO_JS = `'use strict';
     if (queueSel.value) body.queue = queueSel.value;
     const r = await fetch('/replay/incident', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const j = await r.json();
-    status.textContent = r.ok ? 'injected ' + j.kind + ' on ' + j.queue + ' from ' + j.from : (j.message || 'failed');
+    // Its own line: the status line is rewritten by every streamed record and would hide it at once.
+    document.getElementById('injected').textContent = r.ok ? 'injected ' + j.kind + ' on ' + j.queue + ' from ' + j.from : (j.message || 'failed');
   });
   setTimeout(() => { if (!customElements.get('cx-anomaly-widget')) document.getElementById('widget-missing').hidden = false; }, 3000);
 })();
