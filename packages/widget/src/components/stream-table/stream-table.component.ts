@@ -139,7 +139,7 @@ export class CxStreamTable extends LitElement {
             ${this.tableWidth < fixed
               ? // Sidebar: share the width instead of overflowing it.
                 html`<col style="width: ${showSegment ? 36 : 46}%" />${showSegment ? html`<col style="width: 25%" />` : nothing}<col style="width: 22%" /><col style="width: ${showSegment ? 17 : 32}%" />`
-              : html`<col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 7em" /><col style="width: 4.5em" />`}
+              : html`<col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 8.5em" /><col style="width: 5.5em" />`}
             ${metricCols.map(() => html`<col />`)}
           </colgroup>
           <thead>
