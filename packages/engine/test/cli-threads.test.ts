@@ -12,28 +12,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { run } from '../src/cli/main.ts';
+import { runCliInProcess } from './support/cli-in-process.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, cb) {
-        add(String(chunk));
-        cb();
-      },
-    });
-  const code = await run(args, { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) });
-  return { code, stdout, stderr };
-}
+const cli = runCliInProcess;
 
 const FIELDS = 'aht_avg:high,csat_avg:low,transfer_rate:high,volume';
 const SMALL = ['--num-trees', '10', '--sample-size', '64'];

@@ -16,17 +16,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '../src/io/csv-parser.ts';
-import { run } from '../src/cli/main.ts';
-import { Writable } from 'node:stream';
+import { runCliInProcess, type CliRun as Run } from './support/cli-in-process.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = 'packages/engine/src/cli/main.ts';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
@@ -42,20 +35,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   });
 }
 
-/** The CLI's `run` in this process, writing to in-memory streams. Await each call (not re-entrant). */
-async function inProcess(args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (add: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, cb) {
-        add(String(chunk));
-        cb();
-      },
-    });
-  const code = await run(args, { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) });
-  return { code, stdout, stderr };
-}
+const inProcess = runCliInProcess;
 
 let dir = '';
 let data = '';

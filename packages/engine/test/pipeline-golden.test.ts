@@ -18,9 +18,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AnomalyDetector, type ColumnarResult, type DetectorResult, type MatrixInput } from '../src/pipeline/anomaly-detector.ts';
+import { AnomalyDetector, type ColumnarResult, type DetectorResult } from '../src/pipeline/anomaly-detector.ts';
 import type { CxRecord } from '../src/pipeline/types.ts';
 import { Prng } from '../src/random/prng.ts';
+import { toMatrixInput } from '../bench/pipeline.ts';
 
 const GOLDEN = resolve(dirname(fileURLToPath(import.meta.url)), 'pipeline-golden.json');
 const QUEUES = ['billing', 'support', 'sales', 'retention'];
@@ -50,20 +51,7 @@ function stream(n: number, start: number): CxRecord[] {
   return out;
 }
 
-function asMatrix(records: readonly CxRecord[]): MatrixInput {
-  const n = records.length;
-  const data = new Float64Array(n * 3);
-  const times = new Float64Array(n);
-  const segments: string[] = [];
-  records.forEach((rec, i) => {
-    data[i * 3] = rec['aht_avg'] as number;
-    data[i * 3 + 1] = rec['transfer_rate'] === null ? NaN : (rec['transfer_rate'] as number);
-    data[i * 3 + 2] = rec['volume'] as number;
-    times[i] = Date.parse(rec['interval_start'] as string);
-    segments.push(rec['queue'] as string);
-  });
-  return { matrix: { data, rows: n, cols: 3 }, segments, times };
-}
+const asMatrix = toMatrixInput;
 
 const f = (v: number | undefined): string => (v === undefined ? 'u' : Number.isNaN(v) ? 'NaN' : Number(v.toPrecision(12)).toString());
 
