@@ -9,6 +9,7 @@ import { matrixFrom } from '../src/matrix.ts';
 import { rocAuc } from '../src/metrics/index.ts';
 import { parseOddsCsv } from '../src/eval/odds-csv.ts';
 import { decodeModel, encodeModel } from '../src/model/format.ts';
+import { StreamPrng } from '../src/rcf/stream-prng.ts';
 
 const EMPTY = 0x7fffffff;
 
@@ -408,4 +409,67 @@ test('Shingler: layout, readiness, state', () => {
   assert.throws(() => sh.push([1]), /got 1 values, expected 2/);
   assert.throws(() => sh.push([1, NaN]), /metric 1 is NaN/);
   assert.throws(() => Shingler.fromState(2, 3, [0, 1]), /expected 7/);
+});
+
+test('updateMany (tree by tree over chunks) equals update() point by point, scores, DiVectors and the state after', () => {
+  // duplicates (exact repeats) and a spike, more rows than a chunk, crossing outputAfter
+  const pts = stream(700, 21);
+  for (let i = 300; i < 320; i++) pts[i] = pts[299]!.slice();
+  pts[500]![2] = pts[500]![2]! + 9;
+  const flat = new Float64Array(pts.length * 12);
+  pts.forEach((p, i) => flat.set(p, i * 12));
+  const X = matrixFrom(flat, pts.length, 12);
+  for (const [sampling, sampleSize] of [['window', 256], ['window', 20], ['decay', 256], ['decay', 32]] as const) {
+    const opts = { dimensions: 12, numTrees: 7, sampleSize, sampling, seed: 9 } as const;
+    const one = new RandomCutForest(opts);
+    const dv = createDiVector(12);
+    const seqScores: number[] = [];
+    const seqHigh: number[] = [];
+    for (let i = 0; i < pts.length; i++) {
+      if (i % 3 === 0) {
+        seqScores.push(one.updateWithDetails(pts[i]!, dv));
+        seqHigh.push(...dv.high);
+      } else seqScores.push(one.update(pts[i]!));
+    }
+    const many = new RandomCutForest(opts);
+    const attr = { high: new Float64Array(pts.length * 12), low: new Float64Array(pts.length * 12) };
+    // uneven batch sizes, so chunk boundaries fall in different places
+    const cuts = [0, 1, 50, 51, 300, 333, 700];
+    const got = new Float64Array(pts.length);
+    for (let c = 0; c + 1 < cuts.length; c++) {
+      const [a, b] = [cuts[c]!, cuts[c + 1]!];
+      const sub = { data: X.data.subarray(a * 12, b * 12), rows: b - a, cols: 12 };
+      const part = { high: attr.high.subarray(a * 12, b * 12), low: attr.low.subarray(a * 12, b * 12) };
+      got.set(many.updateMany(sub, undefined, part), a);
+    }
+    assert.deepEqual(Array.from(got), seqScores, `${sampling}/${sampleSize}: scores`);
+    const manyHigh: number[] = [];
+    for (let i = 0; i < pts.length; i += 3) manyHigh.push(...attr.high.subarray(i * 12, (i + 1) * 12));
+    assert.deepEqual(manyHigh, seqHigh, `${sampling}/${sampleSize}: DiVectors`);
+    // same forest afterwards: further updates and queries agree
+    const probe = stream(40, 22);
+    for (const p of probe) assert.equal(many.update(p), one.update(p), `${sampling}/${sampleSize}: after`);
+    assert.deepEqual(Array.from(many.expectedPoint(probe[3]!, [0, 4])), Array.from(one.expectedPoint(probe[3]!, [0, 4])));
+    checkInvariants(many);
+  }
+});
+
+test('per-tree random streams: xoshiro128** jump() matches the reference algorithm; states of format 1 are refused', () => {
+  // Expected words from a direct Python port of the reference C jump() (xoshiro128starstar.c),
+  // started from new Prng(5)'s state [746935934, 1102698049, 1507035486, 1924212356].
+  const s = new StreamPrng(5);
+  assert.deepEqual(Array.from(s.getState()), [746935934, 1102698049, 1507035486, 1924212356]);
+  s.jump();
+  assert.deepEqual(Array.from(s.getState()), [3615132651, 3784915426, 984968538, 694881906]);
+  assert.equal(s.nextUint32(), 4153827019);
+  const p = StreamPrng.perTree(5, 3);
+  assert.deepEqual(Array.from(p.streams[2]!.getState()), [89010744, 4284386901, 1081583960, 4011602454]);
+  assert.deepEqual(Array.from(p.words.subarray(8, 12), (w) => w >>> 0), [89010744, 4284386901, 1081583960, 4011602454]);
+  const f = new RandomCutForest({ dimensions: 12, numTrees: 3, sampleSize: 16 });
+  for (const q of stream(30, 3)) f.update(q);
+  const st = f.toState();
+  const old = { params: { ...st.params, formatVersion: 1 }, arrays: st.arrays } as unknown as RcfState;
+  assert.throws(() => RandomCutForest.fromState(old), /formatVersion 1 .*older engine.*retrain/);
+  const noStreams = { params: st.params, arrays: { ...st.arrays, treePrng: new Uint32Array(4) } } as RcfState;
+  assert.throws(() => RandomCutForest.fromState(noStreams), /treePrng must be a Uint32Array of 12 words/);
 });

@@ -20,12 +20,20 @@
  * `RandomCutForest.normalizeScore(s)` = 2^(-1/s) maps it to [0,1) in the style
  * of Isolation Forest's 2^(-E[h]/c(n)) (s = 1 -> 0.5).
  *
- * Determinism: every random choice comes from one seeded stream (StreamPrng:
- * the seeded Prng's xoshiro128** sequence, bit for bit), trees are
- * visited in index order, and logarithms use det-math.ts, so a seed and a
- * stream give bit-identical scores in Node and browsers; `toState()` captures
- * everything (PRNG words, free lists, samples) so a restored forest continues
- * exactly like one that never stopped.
+ * Determinism: every random choice comes from seeded streams (StreamPrng:
+ * the seeded Prng's xoshiro128** sequence, bit for bit): each tree draws its
+ * cuts and sampling weights from its own stream (the seed's stream jumped
+ * t + 1 times), fit() shuffles with the seed's own stream. Logarithms use
+ * det-math.ts, so a seed and a stream give bit-identical scores in Node and
+ * browsers; `toState()` captures everything (PRNG words, free lists, samples)
+ * so a restored forest continues exactly like one that never stopped.
+ *
+ * Batches. updateMany() streams a batch of points tree by tree (each tree
+ * takes the chunk's points in order, then the next tree): a tree's nodes,
+ * boxes and sample stay in cache for the whole chunk instead of being fetched
+ * again for every point. Because trees are independent and draw from their
+ * own streams, the result is bit-identical to calling update() point by point
+ * (test/rcf.test.ts checks it); update() is the same code with a chunk of one.
  */
 import type { Matrix } from '../matrix.ts';
 import { StreamPrng } from './stream-prng.ts';
@@ -64,7 +72,8 @@ export interface DiVector {
 export type RcfArray = Int32Array | Float64Array | Uint32Array;
 
 export interface RcfParams {
-  readonly formatVersion: 1;
+  /** 2: one PRNG stream per tree (`treePrng`). States of format 1 (one shared stream) are refused. */
+  readonly formatVersion: 2;
   readonly dimensions: number;
   readonly numTrees: number;
   readonly sampleSize: number;
@@ -86,6 +95,20 @@ export interface RcfState {
   readonly arrays: Record<string, RcfArray>;
 }
 
+/** DiVectors of a batch of points: row i's parts at [i * dims, (i + 1) * dims). */
+export interface DiVectorBatch {
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+}
+
+/**
+ * Points per chunk of a batched update: small enough that a tree's working set
+ * (nodes, boxes, leaves, the chunk) stays in L2 cache, large enough to amortise
+ * fetching it. At most sampleSize, so a window chunk only evicts points that
+ * were stored before the chunk began.
+ */
+const CHUNK = 64;
+
 export function createDiVector(dims: number): DiVector {
   return { high: new Float64Array(dims), low: new Float64Array(dims) };
 }
@@ -106,7 +129,11 @@ export class RandomCutForest {
   readonly seed: number;
   readonly outputAfter: number;
 
+  /** The seed's stream: fit()'s shuffles. */
   private prng: StreamPrng;
+  /** One stream per tree (cuts, sampling weights); their words, saved as one array. */
+  private treePrng: StreamPrng[];
+  private treePrngWords: Int32Array;
   private nodes: NodeStore;
   private points: PointStore;
   private ring: WindowRing | null;
@@ -121,6 +148,20 @@ export class RandomCutForest {
   // scratch
   private readonly q: Float64Array;
   private readonly old: Float64Array;
+  // chunk scratch (batched update): the points, the points they evict (window),
+  // their store indices, ring slots, scores and DiVectors, with one view per row
+  private readonly chunk: number;
+  private readonly cq: Float64Array;
+  private readonly cqRow: Float64Array[];
+  private readonly cOldRow: Float64Array[];
+  private readonly cIdx: Int32Array;
+  private readonly cDel: Int32Array;
+  private readonly cSlot: Int32Array;
+  private readonly cScore: Float64Array;
+  private readonly cHigh: Float64Array;
+  private readonly cLow: Float64Array;
+  private readonly cHighRow: Float64Array[];
+  private readonly cLowRow: Float64Array[];
   private readonly attr: DiVector;
   private readonly treeAttr: AttrScratch;
   private impute: Float64Array;
@@ -153,6 +194,9 @@ export class RandomCutForest {
     this.seed = seed;
     this.outputAfter = outputAfter;
     this.prng = new StreamPrng(seed);
+    const tp = StreamPrng.perTree(seed, numTrees);
+    this.treePrng = tp.streams;
+    this.treePrngWords = tp.words;
     this.log2p1 = new Float64Array(sampleSize + 2);
     for (let k = 0; k < this.log2p1.length; k++) this.log2p1[k] = detLog2(k + 1);
     this.nodes = new NodeStore(dims, numTrees, sampleSize, this.log2p1);
@@ -164,6 +208,21 @@ export class RandomCutForest {
     this.visitors = new TreeVisitors(this.nodes, this.log2p1);
     this.q = new Float64Array(dims);
     this.old = new Float64Array(dims);
+    const B = Math.min(CHUNK, sampleSize);
+    this.chunk = B;
+    this.cq = new Float64Array(B * dims);
+    const cOld = new Float64Array(B * dims);
+    this.cHigh = new Float64Array(B * dims);
+    this.cLow = new Float64Array(B * dims);
+    const rows = (a: Float64Array): Float64Array[] => Array.from({ length: B }, (_, k) => a.subarray(k * dims, (k + 1) * dims));
+    this.cqRow = rows(this.cq);
+    this.cOldRow = rows(cOld);
+    this.cHighRow = rows(this.cHigh);
+    this.cLowRow = rows(this.cLow);
+    this.cIdx = new Int32Array(B);
+    this.cDel = new Int32Array(B);
+    this.cSlot = new Int32Array(B);
+    this.cScore = new Float64Array(B);
     this.attr = createDiVector(dims);
     this.treeAttr = createAttrScratch(dims);
     this.impute = new Float64Array(numTrees);
@@ -195,11 +254,55 @@ export class RandomCutForest {
    * anomaly score (0 until `outputAfter` points were seen).
    */
   update(point: ArrayLike<number>): number {
-    const q = this.load(point, 'update');
+    this.load(point, 'update', this.cqRow[0]!);
     this.assertStreaming();
     const ready = this.isReady;
-    const s = this.step(q, null);
-    return ready ? s : 0;
+    this.runChunk(1, false);
+    return ready ? this.cScore[0]! / this.numTrees : 0;
+  }
+
+  /**
+   * update() for every row of X in order, tree by tree over chunks of rows (see
+   * "Batches" above): bit-identical to calling update() on each row, faster.
+   * Returns the scores (into `out` when given); with `attribution`, row i's
+   * DiVector goes to attribution.high/low[i*dims .. (i+1)*dims) (as
+   * updateWithDetails). Rows before the forest is ready score 0.
+   */
+  updateMany(X: Matrix, out?: Float64Array, attribution?: DiVectorBatch): Float64Array {
+    this.checkMatrix(X, 'updateMany');
+    this.assertStreaming();
+    const n = X.rows;
+    const dims = this.dimensions;
+    const res = out ?? new Float64Array(n);
+    if (res.length !== n) throw new Error(`RandomCutForest.updateMany: out has length ${res.length}, expected ${n} (rows of X)`);
+    if (attribution) {
+      const ok = attribution.high instanceof Float64Array && attribution.low instanceof Float64Array && attribution.high.length === n * dims && attribution.low.length === n * dims;
+      if (!ok) throw new Error(`RandomCutForest.updateMany: attribution must be { high, low } Float64Arrays of length rows x dimensions = ${n * dims}`);
+    }
+    const withAttr = attribution !== undefined;
+    const T = this.numTrees;
+    for (let start = 0; start < n; start += this.chunk) {
+      const m = Math.min(this.chunk, n - start);
+      const cq = this.cq;
+      for (let i = 0; i < m * dims; i++) {
+        const v = X.data[start * dims + i]!;
+        cq[i] = v === 0 ? 0 : v; // -0 -> 0, as load()
+      }
+      const seen = this.updatesSeen;
+      this.runChunk(m, withAttr);
+      for (let k = 0; k < m; k++) {
+        const ready = seen + k >= this.outputAfter && seen + k > 0;
+        res[start + k] = ready ? this.cScore[k]! / T : 0;
+        if (attribution) {
+          const o = (start + k) * dims;
+          for (let d = 0; d < dims; d++) {
+            attribution.high[o + d] = ready ? this.cHigh[k * dims + d]! : 0;
+            attribution.low[o + d] = ready ? this.cLow[k * dims + d]! : 0;
+          }
+        }
+      }
+    }
+    return res;
   }
 
   /**
@@ -207,17 +310,19 @@ export class RandomCutForest {
    * ready): the attribution of the same score update() would return.
    */
   updateWithDetails(point: ArrayLike<number>, out: DiVector): number {
-    const q = this.load(point, 'updateWithDetails');
+    this.load(point, 'updateWithDetails', this.cqRow[0]!);
     this.assertStreaming();
     this.checkDiVector(out, 'updateWithDetails');
     const ready = this.isReady;
-    const s = this.step(q, out);
+    this.runChunk(1, true);
     if (!ready) {
       out.high.fill(0);
       out.low.fill(0);
       return 0;
     }
-    return s;
+    out.high.set(this.cHighRow[0]!);
+    out.low.set(this.cLowRow[0]!);
+    return this.cScore[0]! / this.numTrees;
   }
 
   /** AWS anomaly score of `point` without changing the forest (0 until ready). */
@@ -339,7 +444,7 @@ export class RandomCutForest {
             idx = this.points.add(q);
             rowPoint[row] = idx;
           }
-          if (this.nodes.insert(t, q, idx, this.points, this.prng)) this.points.acquire(idx);
+          if (this.nodes.insert(t, q, idx, this.points, this.treePrng[t]!)) this.points.acquire(idx);
           treeRows[t * S + k] = row;
         }
         treeCount[t] = per;
@@ -467,6 +572,7 @@ export class RandomCutForest {
     arrays.pointRefCount = this.points.refCount.slice();
     arrays.pointFree = this.points.free.slice();
     arrays.prng = this.prng.getState();
+    arrays.treePrng = new Uint32Array(this.treePrngWords);
     if (this.ring) {
       arrays.ring = this.ring.ring.slice();
       arrays.ringLeaf = this.ring.leaf.slice();
@@ -478,7 +584,7 @@ export class RandomCutForest {
       arrays.heapCount = this.heaps.count.slice();
     }
     const params: RcfParams = {
-      formatVersion: 1,
+      formatVersion: 2,
       dimensions: this.dimensions,
       numTrees: this.numTrees,
       sampleSize: this.sampleSize,
@@ -501,7 +607,10 @@ export class RandomCutForest {
       throw new Error('RandomCutForest.fromState: expected { params, arrays }');
     }
     const p = state.params;
-    if (p.formatVersion !== 1) throw new Error(`RandomCutForest.fromState: unsupported formatVersion ${String(p.formatVersion)} (expected 1)`);
+    if (p.formatVersion !== 2) {
+      const why = (p.formatVersion as number) === 1 ? ' (saved by an older engine whose trees shared one random stream; retrain the model)' : '';
+      throw new Error(`RandomCutForest.fromState: unsupported formatVersion ${String(p.formatVersion)} (expected 2)${why}`);
+    }
     const f = new RandomCutForest({
       dimensions: p.dimensions,
       numTrees: p.numTrees,
@@ -526,6 +635,11 @@ export class RandomCutForest {
     const prng = copies.prng;
     if (!(prng instanceof Uint32Array) || prng.length !== 4) throw new Error(`RandomCutForest.fromState: prng must be a Uint32Array of 4 words, got ${describe(prng)}`);
     f.prng.setState(prng);
+    const tp = copies.treePrng;
+    if (!(tp instanceof Uint32Array) || tp.length !== 4 * p.numTrees) {
+      throw new Error(`RandomCutForest.fromState: treePrng must be a Uint32Array of ${4 * p.numTrees} words (4 per tree), got ${describe(tp)}`);
+    }
+    for (let i = 0; i < tp.length; i++) f.treePrngWords[i] = tp[i]! | 0;
     if (f.ring) {
       const ring = copies.ring;
       if (!(ring instanceof Int32Array) || ring.length !== p.sampleSize) throw new Error(`RandomCutForest.fromState: ring must be an Int32Array of length ${p.sampleSize}, got ${describe(ring)}`);
@@ -562,14 +676,14 @@ export class RandomCutForest {
 
   // -------------------------------------------------------------------- private
 
-  private load(point: ArrayLike<number>, where: string): Float64Array {
+  private load(point: ArrayLike<number>, where: string, into: Float64Array = this.q): Float64Array {
     if (point == null || typeof point.length !== 'number') {
       throw new Error(`RandomCutForest.${where}: expected an array of ${this.dimensions} numbers, got ${point === null ? 'null' : typeof point}`);
     }
     if (point.length !== this.dimensions) {
       throw new Error(`RandomCutForest.${where}: point has ${point.length} values, expected ${this.dimensions} (dimensions)`);
     }
-    const q = this.q;
+    const q = into;
     for (let d = 0; d < this.dimensions; d++) {
       const v = point[d]!;
       if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -622,95 +736,133 @@ export class RandomCutForest {
     return s / this.numTrees;
   }
 
-  /** out += (one tree's DiVector) x scale. */
-  private addTreeAttribution(at: AttrScratch, scale: number, out: DiVector): void {
-    const { high, low } = at;
-    const oh = out.high;
-    const ol = out.low;
-    for (let d = 0; d < this.dimensions; d++) {
-      oh[d] = oh[d]! + high[d]! * scale;
-      ol[d] = ol[d]! + low[d]! * scale;
-    }
-  }
-
   /**
-   * One streaming step (see update()); returns the forest score of q against
-   * the trees after forgetting and before inserting, and with `out` its DiVector.
+   * Streams the chunk's first n points (cq rows), tree by tree: each tree
+   * forgets what its sampling drops (window: the oldest point; decay: its
+   * largest weight, when it takes the point), then scores the point and inserts
+   * it in one walk. Leaves in cScore[k] the sum over trees of point k's
+   * scaled tree scores (the forest score times numTrees) against the trees
+   * after forgetting and before inserting, and with `withAttr` its DiVector in
+   * cHigh/cLow row k. Per tree the operations happen in the same order as point
+   * by point, and each tree draws from its own stream, so the forest ends in
+   * the same state as n single steps.
    */
-  private step(q: Float64Array, out: DiVector | null): number {
+  private runChunk(n: number, withAttr: boolean): void {
     const points = this.points;
     const nodes = this.nodes;
     const visitors = this.visitors;
     const log2p1 = this.log2p1;
+    const dims = this.dimensions;
     const T = this.numTrees;
     const w = 1 / T;
-    let acc = 0;
-    if (out) {
-      out.high.fill(0);
-      out.low.fill(0);
+    const cqRow = this.cqRow;
+    const cIdx = this.cIdx;
+    const sc = this.cScore;
+    const hiRow = this.cHighRow;
+    const loRow = this.cLowRow;
+    sc.fill(0, 0, n);
+    if (withAttr) {
+      this.cHigh.fill(0, 0, n * dims);
+      this.cLow.fill(0, 0, n * dims);
     }
+    const at = withAttr ? this.treeAttr : null;
     if (this.ring) {
       const ring = this.ring;
       const ringLeaf = ring.leaf;
-      if (ring.full) {
-        const oldIdx = ring.oldest();
-        const lbase = ring.oldestSlot * T;
-        const old = this.old;
-        const base = oldIdx * this.dimensions;
-        for (let d = 0; d < this.dimensions; d++) old[d] = points.values[base + d]!;
-        for (let t = 0; t < T; t++) {
-          const rel = nodes.delete(t, old, points, ringLeaf[lbase + t]!);
-          if (rel >= 0) points.release(rel);
+      const cDel = this.cDel;
+      const cSlot = this.cSlot;
+      const oldRow = this.cOldRow;
+      // Sampler bookkeeping, point by point: which point each step evicts (the
+      // ring's oldest; n <= sampleSize, so always one stored before the chunk),
+      // and the ring slot the new point takes (the evicted one's). The ring keeps
+      // its reference to an evicted point until the chunk is done, so its values
+      // stay in the store while the trees delete it.
+      for (let k = 0; k < n; k++) {
+        let del = -1;
+        if (ring.full) {
+          del = ring.oldest();
+          const o = oldRow[k]!;
+          const pv = points.values;
+          for (let d = 0; d < dims; d++) o[d] = pv[del * dims + d]!;
         }
-        points.release(oldIdx);
+        cDel[k] = del;
+        const idx = points.add(cqRow[k]!);
+        points.acquire(idx);
+        cIdx[k] = idx;
+        cSlot[k] = ring.push(idx);
       }
-      const idx = points.add(q);
-      points.acquire(idx);
-      const lbase = ring.push(idx) * T;
-      const at = out ? this.treeAttr : null;
       for (let t = 0; t < T; t++) {
-        if (nodes.insert(t, q, idx, points, this.prng, at)) points.acquire(idx);
-        ringLeaf[lbase + t] = nodes.lastLeaf;
-        const norm = log2p1[nodes.lastMass]!;
-        acc += nodes.lastScore * norm;
-        if (at && out) this.addTreeAttribution(at, w * norm, out);
+        const prng = this.treePrng[t]!;
+        for (let k = 0; k < n; k++) {
+          const li = cSlot[k]! * T + t;
+          if (cDel[k]! >= 0) {
+            const rel = nodes.delete(t, oldRow[k]!, points, ringLeaf[li]!);
+            if (rel >= 0) points.release(rel);
+          }
+          const idx = cIdx[k]!;
+          if (nodes.insert(t, cqRow[k]!, idx, points, prng, at)) points.acquire(idx);
+          ringLeaf[li] = nodes.lastLeaf;
+          const norm = log2p1[nodes.lastMass]!;
+          sc[k] = sc[k]! + nodes.lastScore * norm;
+          if (at) addScaled(at, w * norm, hiRow[k]!, loRow[k]!);
+        }
       }
+      for (let k = 0; k < n; k++) if (cDel[k]! >= 0) points.release(cDel[k]!);
     } else {
       const heaps = this.heaps!;
-      const base = -this.timeDecay * this.updatesSeen;
-      let idx = -1;
-      for (let t = 0; t < T; t++) {
-        const u = (this.prng.nextUint32() + 0.5) / 4294967296;
-        const weight = base + detLn(-detLn(u));
-        if (!heaps.accepts(t, weight)) {
-          if (out) acc += visitors.attribution(t, q, points, w, out.high, out.low);
-          else {
-            visitors.scoreTree(t, q, points);
-            acc += visitors.lastScore;
-          }
-          continue;
-        }
-        if (idx < 0) idx = points.add(q);
-        const ev = heaps.evictCandidate(t);
-        if (ev >= 0) {
-          const old = this.old;
-          const eb = ev * this.dimensions;
-          for (let d = 0; d < this.dimensions; d++) old[d] = points.values[eb + d]!;
-          const rel = nodes.delete(t, old, points, heaps.evictLeaf(t));
-          if (rel >= 0) points.release(rel);
-          points.release(ev);
-        }
-        const at = out ? this.treeAttr : null;
-        if (nodes.insert(t, q, idx, points, this.prng, at)) points.acquire(idx);
-        const norm = log2p1[nodes.lastMass]!;
-        acc += nodes.lastScore * norm;
-        if (at && out) this.addTreeAttribution(at, w * norm, out);
-        heaps.push(t, idx, weight, nodes.lastLeaf);
+      const old = this.old;
+      // Every chunk point is stored up front and held (one reference) until the
+      // chunk is done, so a point a tree evicts within the chunk keeps its slot;
+      // the ones no tree took go back to the free list at the end.
+      for (let k = 0; k < n; k++) {
+        const idx = points.add(cqRow[k]!);
         points.acquire(idx);
+        cIdx[k] = idx;
       }
+      const seen = this.updatesSeen;
+      for (let t = 0; t < T; t++) {
+        const prng = this.treePrng[t]!;
+        for (let k = 0; k < n; k++) {
+          const q = cqRow[k]!;
+          const u = (prng.nextUint32() + 0.5) / 4294967296;
+          const weight = -this.timeDecay * (seen + k) + detLn(-detLn(u));
+          if (!heaps.accepts(t, weight)) {
+            if (at) sc[k] = sc[k]! + visitors.attribution(t, q, points, w, hiRow[k]!, loRow[k]!);
+            else {
+              visitors.scoreTree(t, q, points);
+              sc[k] = sc[k]! + visitors.lastScore;
+            }
+            continue;
+          }
+          const ev = heaps.evictCandidate(t);
+          if (ev >= 0) {
+            const pv = points.values;
+            for (let d = 0; d < dims; d++) old[d] = pv[ev * dims + d]!;
+            const rel = nodes.delete(t, old, points, heaps.evictLeaf(t));
+            if (rel >= 0) points.release(rel);
+            points.release(ev);
+          }
+          const idx = cIdx[k]!;
+          if (nodes.insert(t, q, idx, points, prng, at)) points.acquire(idx);
+          const norm = log2p1[nodes.lastMass]!;
+          sc[k] = sc[k]! + nodes.lastScore * norm;
+          if (at) addScaled(at, w * norm, hiRow[k]!, loRow[k]!);
+          heaps.push(t, idx, weight, nodes.lastLeaf);
+          points.acquire(idx);
+        }
+      }
+      for (let k = 0; k < n; k++) points.release(cIdx[k]!);
     }
-    this.updatesSeen++;
-    return acc / T;
+    this.updatesSeen += n;
+  }
+}
+
+/** outHigh/outLow += one tree's DiVector x scale. */
+function addScaled(at: AttrScratch, scale: number, outHigh: Float64Array, outLow: Float64Array): void {
+  const { high, low } = at;
+  for (let d = 0; d < outHigh.length; d++) {
+    outHigh[d] = outHigh[d]! + high[d]! * scale;
+    outLow[d] = outLow[d]! + low[d]! * scale;
   }
 }
 

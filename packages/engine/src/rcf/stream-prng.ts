@@ -11,13 +11,66 @@
  */
 import { Prng } from '../random/prng.ts';
 
+/** xoshiro128**'s jump polynomial: jump() advances the state by 2^64 steps. */
+const JUMP = [0x8764000b, 0xf542d2d3, 0x6fa035c3, 0x77f2db5b];
+
 export class StreamPrng {
   /** xoshiro128** state words s0..s3 (int32 bit patterns of Prng's uint32 words). */
   private readonly s: Int32Array;
 
-  constructor(seed: number) {
-    this.s = new Int32Array(4);
+  /**
+   * The stream of `new Prng(seed)`. With `words` (4 int32 words), the state
+   * lives in that array (a view into a larger one, so many streams save as one
+   * array) and is initialised from the seed all the same.
+   */
+  constructor(seed: number, words?: Int32Array) {
+    if (words && words.length !== 4) throw new Error(`StreamPrng: words must hold 4 int32, got ${words.length}`);
+    this.s = words ?? new Int32Array(4);
     this.setState(new Prng(seed).getState());
+  }
+
+  /**
+   * One stream per tree: stream t is the seed's stream advanced by (t + 1) x 2^64
+   * steps (xoshiro's jump(), the way its authors make non-overlapping streams),
+   * its state in words[4t .. 4t+4). Trees that draw from their own stream can be
+   * updated in any order -- tree by tree over a batch of points -- and still
+   * give the same forest as point by point.
+   */
+  static perTree(seed: number, numTrees: number): { words: Int32Array; streams: StreamPrng[] } {
+    const words = new Int32Array(4 * numTrees);
+    const streams: StreamPrng[] = [];
+    const master = new StreamPrng(seed);
+    for (let t = 0; t < numTrees; t++) {
+      master.jump();
+      const s = new StreamPrng(seed, words.subarray(4 * t, 4 * t + 4));
+      s.setState(master.getState());
+      streams.push(s);
+    }
+    return { words, streams };
+  }
+
+  /** Advances the state by 2^64 steps (xoshiro128** jump()). */
+  jump(): void {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const s = this.s;
+    for (let j = 0; j < 4; j++) {
+      for (let b = 0; b < 32; b++) {
+        if ((JUMP[j]! >>> b) & 1) {
+          s0 ^= s[0]!;
+          s1 ^= s[1]!;
+          s2 ^= s[2]!;
+          s3 ^= s[3]!;
+        }
+        this.nextInt32();
+      }
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
   }
 
   /** Next raw 32-bit unsigned integer (Prng.nextUint32). */
