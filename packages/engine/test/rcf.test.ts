@@ -473,3 +473,22 @@ test('per-tree random streams: xoshiro128** jump() matches the reference algorit
   const noStreams = { params: st.params, arrays: { ...st.arrays, treePrng: new Uint32Array(4) } } as RcfState;
   assert.throws(() => RandomCutForest.fromState(noStreams), /treePrng must be a Uint32Array of 12 words/);
 });
+
+test('scoreWithAttribution: one walk gives score() (to rounding) and attribution() exactly; zeros before ready', () => {
+  const f = new RandomCutForest({ dimensions: 12, numTrees: 20, sampleSize: 64, seed: 4 });
+  const pts = stream(300, 5);
+  const dv = createDiVector(12);
+  assert.equal(f.scoreWithAttribution(pts[0]!, dv), 0);
+  assert.equal(diVectorTotal(dv), 0);
+  for (const p of pts.slice(0, 200)) f.update(p);
+  const spike = pts[250]!.slice();
+  spike[5] = spike[5]! + 20;
+  for (const q of [pts[210]!, pts[120]!, spike]) {
+    const s = f.scoreWithAttribution(q, dv);
+    assert.ok(Math.abs(s - f.score(q)) <= 1e-12 * Math.max(1, s), `score ${s} vs ${f.score(q)}`);
+    const a = f.attribution(q);
+    assert.deepEqual(Array.from(dv.high), Array.from(a.high));
+    assert.deepEqual(Array.from(dv.low), Array.from(a.low));
+  }
+  assert.throws(() => f.scoreWithAttribution(pts[0]!, { high: new Float64Array(3), low: new Float64Array(3) }), /out must be/);
+});
