@@ -469,6 +469,7 @@ export class RandomCutForest {
         this.points.release(idx);
       }
     }
+    this.nodes.computeInternalMasses(); // for codispSamples (inserts keep only tree and leaf masses)
     this.fitted = true;
     this.fitRows = { rows: n, treeRows, treeCount, rowPoint };
     return this;

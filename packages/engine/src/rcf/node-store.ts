@@ -22,6 +22,13 @@
  * A leaf holds one point index and a mass (copies of equal points collapse into
  * one leaf, as in AWS RCF and rrcf). Cuts send x to the left when
  * x[cutDim] <= cutValue.
+ *
+ * Masses. Streaming scores read only a tree's total mass and leaf masses, so
+ * insert and delete keep those (`mass[t]`, the leaves) and leave the internal
+ * nodes' mass field alone: that saves a walk over all ancestors per insert
+ * and per delete (the delete then climbs only while boxes change). The
+ * internal masses -- CoDisp and the saved state need them -- are computed from
+ * the leaves when asked for (computeInternalMasses(), toArrays()).
  */
 import type { StreamPrng } from './stream-prng.ts';
 import type { PointStore } from './point-store.ts';
@@ -65,6 +72,8 @@ export class NodeStore {
   readonly capInternal: number;
 
   root: Int32Array;
+  /** Points (with multiplicity) held by each tree. */
+  mass: Int32Array;
   /**
    * Internal nodes, one 32-byte record each (array of structures: a descent
    * step touches one cache line instead of one per field array). Int32 view,
@@ -113,6 +122,7 @@ export class NodeStore {
     const ni = numTrees * ci;
     const nl = numTrees * sampleSize;
     this.root = new Int32Array(numTrees).fill(EMPTY);
+    this.mass = new Int32Array(numTrees);
     const buf = new ArrayBuffer(ni * 32);
     this.node = new Int32Array(buf);
     this.nodeF = new Float64Array(buf);
@@ -140,6 +150,7 @@ export class NodeStore {
     const ci = this.capInternal;
     const S = this.sampleSize;
     this.root.fill(EMPTY);
+    this.mass.fill(0);
     for (let t = 0; t < this.numTrees; t++) {
       for (let k = 0; k < ci; k++) this.freeInternal[t * ci + k] = t * ci + (ci - 1 - k);
       this.freeInternalCount[t] = ci;
@@ -150,9 +161,41 @@ export class NodeStore {
 
   /** Points (with multiplicity) held by tree t. */
   treeMass(t: number): number {
-    const r = this.root[t]!;
-    if (r === EMPTY) return 0;
-    return r >= 0 ? this.node[r * 8 + 4]! : this.leaf[(~r) * 4 + 1]!;
+    return this.mass[t]!;
+  }
+
+  /**
+   * Sets every internal node's mass field to the sum of its leaves' masses
+   * (insert and delete do not maintain them; see "Masses" above). Not a hot
+   * path: allocates its two work lists.
+   */
+  computeInternalMasses(): void {
+    const N = this.node;
+    const LF = this.leaf;
+    const stack = new Int32Array(this.capInternal);
+    const order = new Int32Array(this.capInternal);
+    for (let t = 0; t < this.numTrees; t++) {
+      const root = this.root[t]!;
+      if (root === EMPTY || root < 0) continue;
+      // Pre-order into `order`; read backwards it has every child before its parent.
+      let sp = 0;
+      let len = 0;
+      stack[sp++] = root;
+      while (sp > 0) {
+        const n = stack[--sp]!;
+        order[len++] = n;
+        const l = N[n * 8]!;
+        const r = N[n * 8 + 1]!;
+        if (l >= 0) stack[sp++] = l;
+        if (r >= 0) stack[sp++] = r;
+      }
+      for (let k = len - 1; k >= 0; k--) {
+        const n = order[k]!;
+        const l = N[n * 8]!;
+        const r = N[n * 8 + 1]!;
+        N[n * 8 + 4] = (l < 0 ? LF[(~l) * 4 + 1]! : N[l * 8 + 4]!) + (r < 0 ? LF[(~r) * 4 + 1]! : N[r * 8 + 4]!);
+      }
+    }
   }
 
   /** Number of internal nodes and leaves in use over all trees. */
@@ -183,6 +226,7 @@ export class NodeStore {
   private freeInternalNode(t: number, n: number): void {
     this.freeInternal[t * this.capInternal + this.freeInternalCount[t]!++] = n;
     this.node[n * 8 + 2] = -1;
+    this.node[n * 8 + 4] = 0; // a free slot saves as mass 0, whatever it held
   }
 
   private freeLeafNode(t: number, l: number): void {
@@ -231,6 +275,7 @@ export class NodeStore {
       LF[l * 4 + 1] = 1;
       LF[l * 4 + 2] = -1;
       this.root[t] = ~l;
+      this.mass[t] = 1;
       this.lastScore = 0;
       this.lastMass = 0;
       this.lastLeaf = l;
@@ -256,14 +301,14 @@ export class NodeStore {
       sum += a > b ? a - b : b - a;
     }
     const lm = LF[leaf * 4 + 1]!;
-    const treeMass = depth > 0 ? N[(path[0]!) * 8 + 4]! : lm;
+    const treeMass = this.mass[t]!;
     this.lastMass = treeMass;
+    this.mass[t] = treeMass + 1;
     if (sum === 0) {
       // duplicate: AWS damp x scoreSeen
       this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
       if (at) duplicateAttribution(this, path, depth, r, q, pv, this.lastScore, at);
       LF[leaf * 4 + 1]!++;
-      for (let i = 0; i < depth; i++) N[(path[i]!) * 8 + 4]!++;
       this.lastLeaf = leaf;
       return false;
     }
@@ -414,7 +459,6 @@ export class NodeStore {
     NF[n * 4 + 3] = bestCut;
     const noff = n * 2 * dims;
     if (child < 0) {
-      N[n * 8 + 4] = LF[leaf * 4 + 1]! + 1;
       for (let d = 0; d < dims; d++) {
         const a = pv[base + d]!;
         const b = q[d]!;
@@ -422,7 +466,6 @@ export class NodeStore {
         box[noff + dims + d] = a < b ? b : a;
       }
     } else {
-      N[n * 8 + 4] = N[child * 8 + 4]! + 1;
       const coff = child * 2 * dims;
       for (let d = 0; d < dims; d++) {
         const w = q[d]!;
@@ -444,17 +487,13 @@ export class NodeStore {
     else N[child * 8 + 2] = n;
     LF[nl * 4 + 2] = n;
     this.lastLeaf = nl;
-    // Ancestors gain the point; those from `top` down to the new node grow their box.
-    for (let i = 0; i < bestLevel; i++) {
-      const a = path[i]!;
-      N[a * 8 + 4]!++;
-      if (i >= top) {
-        const off = a * 2 * dims;
-        for (let d = 0; d < dims; d++) {
-          const w = q[d]!;
-          if (w < box[off + d]!) box[off + d] = w;
-          else if (w > box[off + dims + d]!) box[off + dims + d] = w;
-        }
+    // Ancestors from `top` down to the new node grow their box (those above contain q).
+    for (let i = top; i < bestLevel; i++) {
+      const off = path[i]! * 2 * dims;
+      for (let d = 0; d < dims; d++) {
+        const w = q[d]!;
+        if (w < box[off + d]!) box[off + d] = w;
+        else if (w > box[off + dims + d]!) box[off + dims + d] = w;
       }
     }
     return true;
@@ -485,9 +524,9 @@ export class NodeStore {
     if (idx < 0 || LF[leaf * 4 + 1]! <= 0 || !points.equals(idx, q)) {
       throw new Error(`RandomCutForest: tree ${t} does not hold the point being deleted (internal state is inconsistent)`);
     }
+    this.mass[t]!--;
     if (LF[leaf * 4 + 1]! > 1) {
       LF[leaf * 4 + 1]!--;
-      for (let n = p; n >= 0; n = N[n * 8 + 2]!) N[n * 8 + 4]!--;
       return -1;
     }
     this.freeLeafNode(t, leaf);
@@ -499,32 +538,16 @@ export class NodeStore {
     const g = N[p * 8 + 2]!;
     this.replaceChild(t, g, p, sibling);
     this.freeInternalNode(t, p);
-    // Ancestors lose one unit of mass; their boxes can only shrink where q
-    // touched a face, and stop changing at the first unchanged box.
-    // A dimension of an ancestor's box can change only if it changed in the
-    // child below it (the other child's box is unchanged), so each level checks
-    // only the dimensions that changed one level down (all of them at g).
-    // First the walk up (masses), recording the ancestors and starting the
-    // cache misses of the lowest boxes so they overlap with the parent chain;
-    // then the box repair over the recorded ancestors.
+    // The ancestors' boxes can only shrink where q touched a face, and stop
+    // changing at the first unchanged box. A dimension of an ancestor's box can
+    // change only if it changed in the child below it (the other child's box is
+    // unchanged), so each level checks only the dimensions that changed one
+    // level down (all of them at g).
     const chg = this.chgDims;
-    const path = this.path;
-    const box = this.box;
     const dims = this.dims;
-    let len = 0;
-    let touch = 0;
-    for (let n = g; n >= 0; n = N[n * 8 + 2]!) {
-      N[n * 8 + 4]!--;
-      if (len < 8) {
-        const off = n * 2 * dims;
-        touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
-      }
-      path[len++] = n;
-    }
-    this.touched = touch;
     let nChg = dims;
     for (let d = 0; d < nChg; d++) chg[d] = d;
-    for (let i = 0; i < len && nChg > 0; i++) nChg = this.shrinkBox(path[i]!, q, points, nChg);
+    for (let n = g; n >= 0 && nChg > 0; n = N[n * 8 + 2]!) nChg = this.shrinkBox(n, q, points, nChg);
     return idx;
   }
 
@@ -577,7 +600,7 @@ export class NodeStore {
   }
 
   byteLength(): number {
-    let b = this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength + this.chgDims.byteLength;
+    let b = this.mass.byteLength + this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength + this.chgDims.byteLength;
     for (const a of [this.root, this.node, this.box, this.leaf, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount]) {
       b += a.byteLength;
     }
@@ -590,6 +613,7 @@ export class NodeStore {
    * The split arrays are fresh; the others are not copied.
    */
   toArrays(): Record<string, Int32Array | Float64Array> {
+    this.computeInternalMasses();
     const ni = this.numTrees * this.capInternal;
     const nl = this.numTrees * this.sampleSize;
     const N = this.node;
@@ -679,6 +703,10 @@ export class NodeStore {
       LF[l * 4 + 2] = leafParent[l]!;
     }
     this.root = root;
+    for (let t = 0; t < this.numTrees; t++) {
+      const r = root[t]!;
+      this.mass[t] = r === EMPTY ? 0 : r >= 0 ? mass[r]! : leafMass[~r]!;
+    }
     const dims = this.dims;
     const box = this.box;
     for (let n = 0; n < ni; n++) {

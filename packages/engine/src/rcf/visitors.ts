@@ -80,7 +80,7 @@ export class TreeVisitors {
       r = q[N[r * 8 + 3]!]! <= NF[r * 4 + 3]! ? N[r * 8]! : N[r * 8 + 1]!;
     }
     const leaf = ~r;
-    const treeMass = depth > 0 ? ns.node[(path[0]!) * 8 + 4]! : ns.leaf[leaf * 4 + 1]!;
+    const treeMass = ns.mass[t]!;
     const norm = this.log2p1[treeMass]!;
     const lm = ns.leaf[leaf * 4 + 1]!;
     if (points.equals(ns.leaf[leaf * 4]!, q)) {
@@ -141,7 +141,7 @@ export class TreeVisitors {
       r = q[ns.node[r * 8 + 3]!]! <= ns.nodeF[r * 4 + 3]! ? ns.node[r * 8]! : ns.node[r * 8 + 1]!;
     }
     const leaf = ~r;
-    const treeMass = depth > 0 ? ns.node[(path[0]!) * 8 + 4]! : ns.leaf[leaf * 4 + 1]!;
+    const treeMass = ns.mass[t]!;
     const norm = this.log2p1[treeMass]!;
     const lm = ns.leaf[leaf * 4 + 1]!;
     const pv = points.values;
