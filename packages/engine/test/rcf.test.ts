@@ -492,3 +492,29 @@ test('scoreWithAttribution: one walk gives score() (to rounding) and attribution
   }
   assert.throws(() => f.scoreWithAttribution(pts[0]!, { high: new Float64Array(3), low: new Float64Array(3) }), /out must be/);
 });
+
+test('decay sampling fast rejection: u under the bound is always a rejection by the exact weight rule, and catches most rejections', async () => {
+  const { DecayHeaps } = await import('../src/rcf/sampler.ts');
+  const S = 32;
+  const r = new Prng(8);
+  for (const [timeDecay, s0] of [[1 / (10 * S), 5000], [1e-5, 3_000_000], [0, 100], [1 / S, 40_000]] as const) {
+    const h = new DecayHeaps(1, S);
+    const weightOf = (u: number, s: number): number => -timeDecay * s + detLn(-detLn(u));
+    for (let k = 0; k < S; k++) h.push(0, k, weightOf((r.nextUint32() + 0.5) / 4294967296, s0 - 10 * S + k * 10), k);
+    let rejections = 0;
+    let fast = 0;
+    for (let s = s0; s < s0 + 3000; s++) {
+      const u = (r.nextUint32() + 0.5) / 4294967296;
+      const w = weightOf(u, s);
+      const exactReject = !h.accepts(0, w);
+      const bound = h.rejectBelow(0, s, timeDecay);
+      if (u < bound) {
+        assert.ok(exactReject, `timeDecay ${timeDecay}, s ${s}: u ${u} under the bound ${bound} but the weight ${w} is accepted`);
+        fast++;
+      }
+      if (exactReject) rejections++;
+      else h.push(0, s, w, 0);
+    }
+    assert.ok(rejections > 0 && fast >= 0.9 * rejections, `timeDecay ${timeDecay}: fast path took ${fast} of ${rejections} rejections`);
+  }
+});

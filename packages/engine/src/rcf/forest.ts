@@ -837,8 +837,9 @@ export class RandomCutForest {
         for (let k = 0; k < n; k++) {
           const q = cqRow[k]!;
           const u = (prng.nextUint32() + 0.5) / 4294967296;
-          const weight = -this.timeDecay * (seen + k) + detLn(-detLn(u));
-          if (!heaps.accepts(t, weight)) {
+          const fastReject = u < heaps.rejectBelow(t, seen + k, this.timeDecay);
+          const weight = fastReject ? Infinity : -this.timeDecay * (seen + k) + detLn(-detLn(u));
+          if (fastReject || !heaps.accepts(t, weight)) {
             if (at) sc[k] = sc[k]! + visitors.attribution(t, q, points, w, hiRow[k]!, loRow[k]!);
             else {
               visitors.scoreTree(t, q, points);

@@ -17,7 +17,28 @@
  *
  * Weights use a deterministic ln (det-math.ts) so the samples, and therefore the
  * scores, are identical in every JavaScript engine.
+ *
+ * Fast rejection. Once a tree's sample is full most points are rejected, and
+ * the two logarithms of the weight cost more than the tree walk's arithmetic.
+ * Rejection (w >= wMax) is u <= exp(-exp(wMax + timeDecay * s)); `rejectBelow(t, s)`
+ * gives a bound under that, valid for the next few arrivals (the
+ * right-hand side only falls as s grows) and until the tree's largest weight
+ * changes, with a relative margin of 1e-6 (far above the logarithms' 1e-15
+ * error), so u below it is a rejection by the exact rule as well: the samples,
+ * and every score, are the same as computing every weight.
  */
+import { detExp2 } from './det-math.ts';
+
+const LOG2E = 1.4426950408889634;
+/**
+ * Arrivals one rejection bound serves: at most 64, and few enough that the
+ * decay over the span (timeDecay x span <= 0.01) loosens the bound by ~1% only.
+ */
+function rejectSpan(timeDecay: number): number {
+  return timeDecay > 0 ? Math.max(1, Math.min(64, Math.floor(0.01 / timeDecay))) : 64;
+}
+/** Beyond this |timeDecay x s| the weights' rounding (~1e-16 x it) nears the margin: no fast path. */
+const MAX_DECAY_SPAN = 1e7;
 export class DecayHeaps {
   readonly numTrees: number;
   readonly sampleSize: number;
@@ -26,6 +47,9 @@ export class DecayHeaps {
   leaf: Int32Array;
   weight: Float64Array;
   count: Int32Array;
+  /** Per tree: u below this is a rejection (fast path), while s <= rejectUntil[t]. */
+  private readonly rejectThr: Float64Array;
+  private readonly rejectUntil: Float64Array;
 
   constructor(numTrees: number, sampleSize: number) {
     this.numTrees = numTrees;
@@ -34,6 +58,25 @@ export class DecayHeaps {
     this.leaf = new Int32Array(numTrees * sampleSize).fill(-1);
     this.weight = new Float64Array(numTrees * sampleSize);
     this.count = new Int32Array(numTrees);
+    this.rejectThr = new Float64Array(numTrees);
+    this.rejectUntil = new Float64Array(numTrees).fill(-1);
+  }
+
+  /**
+   * A u threshold under which tree t certainly rejects arrival number s (see
+   * "Fast rejection"); 0 (never) while the sample is not full.
+   */
+  rejectBelow(t: number, s: number, timeDecay: number): number {
+    if (this.count[t]! < this.sampleSize) return 0;
+    if (s > this.rejectUntil[t]!) {
+      const end = s + rejectSpan(timeDecay) - 1;
+      if (timeDecay * end > MAX_DECAY_SPAN) return 0;
+      const c = this.weight[t * this.sampleSize]! + timeDecay * end;
+      const eHi = detExp2(c * LOG2E) * (1 + 1e-6);
+      this.rejectThr[t] = detExp2(-eHi * LOG2E) * (1 - 1e-6);
+      this.rejectUntil[t] = end;
+    }
+    return this.rejectThr[t]!;
   }
 
   /** Whether tree t would accept a point of weight w. */
@@ -53,6 +96,7 @@ export class DecayHeaps {
 
   /** Adds (idx, w, leaf) to tree t's heap, replacing the root (largest weight) when full. */
   push(t: number, idx: number, w: number, leafSlot: number): void {
+    this.rejectUntil[t] = -1; // the largest weight may change
     const S = this.sampleSize;
     const base = t * S;
     const pt = this.point;
