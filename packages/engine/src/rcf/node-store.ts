@@ -359,13 +359,18 @@ export class NodeStore {
           sumNew += mx - mn;
         }
       } else {
-        // Branch-free, as TreeVisitors.scoreTree (same sums, bit for bit).
         for (let d = 0; d < dims; d++) {
-          const mn = box[off + d]!;
-          const mx = box[off + dims + d]!;
+          let mn = box[off + d]!;
+          let mx = box[off + dims + d]!;
           const v = q[d]!;
-          gap += Math.max(mn - v, 0) + Math.max(v - mx, 0);
-          sumNew += Math.max(mx, v) - Math.min(mn, v);
+          if (v < mn) {
+            gap += mn - v;
+            mn = v;
+          } else if (v > mx) {
+            gap += v - mx;
+            mx = v;
+          }
+          sumNew += mx - mn;
         }
       }
       if (gap <= 0) break;
