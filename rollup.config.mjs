@@ -16,6 +16,7 @@ import commonjs from '@rollup/plugin-commonjs';
 import esbuild from 'rollup-plugin-esbuild';
 import terser from '@rollup/plugin-terser';
 import { builtinModules } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 const nodeBuiltins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
 const isNodeBuiltin = (id) => nodeBuiltins.has(id);
@@ -44,6 +45,20 @@ function onwarn(warning, warn) {
   warn(warning);
 }
 
+const NO_TFJS_MESSAGE = 'tfjs is not part of the single-file IIFE build; use the ESM build for the WebGL/WebGPU kernels';
+/**
+ * Without tfjs the engine's kernel modules can never run (loadTfjs fails first), so the IIFE
+ * takes them as stubs too: the GLSL/WGSL shader sources and the tfjs glue stay in the ESM build's
+ * lazy chunks. loadTfjs keeps its contract: it rejects with AccelUnavailableError, and the
+ * widget's probe and `engine` override fall back to the JS loop as before.
+ */
+const ACCEL_STUBS = [
+  [/packages\/engine\/src\/accel\/tfjs-loader\.ts$/, `export class AccelUnavailableError extends Error { name = 'AccelUnavailableError'; }
+export async function loadTfjs(name) { throw new AccelUnavailableError('tfjs backend "' + name + '" is not available: ${NO_TFJS_MESSAGE}'); }`],
+  [/packages\/engine\/src\/accel\/(webgl|webgpu|gather)-kernel\.ts$/, `const unavailable = () => { throw new Error('${NO_TFJS_MESSAGE}'); };
+export const webglLeaves = unavailable, webgpuLeaves = unavailable, gatherLeaves = unavailable;`],
+];
+
 /**
  * The single-file IIFE leaves tfjs out (it would add ~190 KB gzip to a file whose budget is 60 KB):
  * every @tensorflow/* import becomes a stub whose functions throw, so the engine's accelerated
@@ -58,8 +73,9 @@ function noTfjs() {
       return /^@tensorflow\//.test(id) ? STUB : null;
     },
     load(id) {
+      for (const [re, code] of ACCEL_STUBS) if (re.test(id)) return code;
       if (id !== STUB) return null;
-      return `const fail = () => { throw new Error('tfjs is not part of the single-file IIFE build; use the ESM build for the WebGL/WebGPU kernels'); };
+      return `const fail = () => { throw new Error('${NO_TFJS_MESSAGE}'); };
 export const getBackend = fail, setBackend = fail, ready = fail;`;
     },
   };
@@ -78,14 +94,20 @@ const LOAD_ENGINE_SERVICE = /packages\/widget\/src\/engine-client\/load-engine-s
  */
 const WORKER_MODULE_ID = 'cx:engine-worker';
 
+/** The worker program's build (also measured by scripts/size-report.mjs). */
+export const workerScriptBuild = {
+  input: WORKER_MAIN_ENTRY,
+  plugins: () => [noTfjs(), ...browserPlugins(true)],
+  output: { format: 'iife', name: 'cxWorkerMain', inlineDynamicImports: true },
+};
+
 /**
  * Builds worker-main.ts as a self-contained script: `var cxWorkerMain = (function () { ... })();`
  * (tree-shaken, minified; `module`/`toplevel` off so that the one top-level name stays).
  */
 async function buildWorkerMainScript() {
-  const plugins = [noTfjs(), ...browserPlugins(true)];
-  const bundle = await rollup({ input: WORKER_MAIN_ENTRY, plugins, onwarn });
-  const { output } = await bundle.generate({ format: 'iife', name: 'cxWorkerMain', inlineDynamicImports: true });
+  const bundle = await rollup({ input: workerScriptBuild.input, plugins: workerScriptBuild.plugins(), onwarn });
+  const { output } = await bundle.generate(workerScriptBuild.output);
   await bundle.close();
   if (!/^var cxWorkerMain\s*=/.test(output[0].code)) throw new Error('worker-main build: expected the script to start with "var cxWorkerMain ="');
   return output[0].code;
@@ -93,6 +115,30 @@ async function buildWorkerMainScript() {
 
 /** Stands for the worker program in the IIFE until the bundle is written (an undeclared global: no tool renames it). */
 const WORKER_PLACEHOLDER = '__CX_WORKER_MAIN_PLACEHOLDER__';
+
+/**
+ * Modules that both the page side and the worker program use. In the IIFE the page side takes
+ * them from the worker program (`workerMain(null).shared`, see worker-main.ts) instead of
+ * carrying a second copy. `test` recognises the import (bare name or resolved path); `names` are
+ * the bindings the page side may import (for packages: only those worker-main.ts shares; for
+ * our modules: every `export` declaration of `file`).
+ */
+const SHARED_MODULES = [
+  { key: 'comlink', test: (id) => id === 'comlink' || /node_modules\/comlink\//.test(id), names: ['wrap', 'proxy', 'transfer', 'releaseProxy'] },
+  { key: 'idb-keyval', test: (id) => id === 'idb-keyval' || /node_modules\/idb-keyval\//.test(id), names: ['get', 'set'] },
+  { key: 'kv-store', file: 'packages/widget/src/cache/kv-store.ts' },
+  { key: 'columns', file: 'packages/widget/src/worker/columns.ts' },
+  { key: 'fields', file: 'packages/widget/src/worker/fields.ts' },
+  { key: 'protocol', file: 'packages/widget/src/worker/protocol.ts' },
+].map((m) => ({ ...m, test: m.test ?? ((id) => id.endsWith(m.file)) }));
+const SHARED_PREFIX = '\0cx-shared:';
+
+/** The value exports of one of our shared modules (types are erased; re-exports are refused, not guessed). */
+function exportedNames(file) {
+  const text = readFileSync(file, 'utf8');
+  if (/^export\s*(\{|\*)/m.test(text)) throw new Error(`${file}: re-exports are not handled by the shared-module mapping of the IIFE build`);
+  return [...text.matchAll(/^export\s+(?:async\s+)?(?:function\*?|const|let|var|class)\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+}
 
 /**
  * IIFE build: the engine ships once, as the real function `workerMain(endpoint)`. The Blob-URL
@@ -106,16 +152,31 @@ function engineWorker(mode) {
   let script = null;
   return {
     name: 'cx-engine-worker',
-    resolveId(id) {
-      return id === WORKER_MODULE_ID ? `\0${WORKER_MODULE_ID}` : null;
+    async resolveId(id, importer) {
+      if (id === WORKER_MODULE_ID) return `\0${WORKER_MODULE_ID}`;
+      if (mode !== 'inline' || !importer || importer.startsWith(SHARED_PREFIX)) return null;
+      const shared = SHARED_MODULES.find((m) => m.test(id));
+      if (shared) return SHARED_PREFIX + shared.key;
+      if (!id.startsWith('.')) return null;
+      const resolved = await this.resolve(id, importer, { skipSelf: true });
+      const byPath = resolved && SHARED_MODULES.find((m) => m.test(resolved.id));
+      return byPath ? SHARED_PREFIX + byPath.key : null;
     },
     async load(id) {
+      if (mode === 'inline' && id.startsWith(SHARED_PREFIX)) {
+        // Re-export the worker program's copy under the same names: a page-side import of a name
+        // not listed fails the build; a listed name the worker does not share fails at load.
+        const m = SHARED_MODULES.find((x) => x.key === id.slice(SHARED_PREFIX.length));
+        const names = m.names ?? exportedNames(m.file);
+        return `import { workerExports } from '${WORKER_MODULE_ID}';
+const m = workerExports().shared[${JSON.stringify(m.key)}];
+for (const n of ${JSON.stringify(names)}) if (m[n] === undefined) throw new Error('cx-anomaly-widget build: the worker program does not share ' + n + ' of ${m.key}');
+export const { ${names.join(', ')} } = m;`;
+      }
       if (mode === 'inline' && LOAD_ENGINE_SERVICE.test(id)) {
-        return `import { workerMain } from '${WORKER_MODULE_ID}';
-let exportsOfMain = null;
+        return `import { workerExports } from '${WORKER_MODULE_ID}';
 export async function loadEngineService() {
-  exportsOfMain ??= workerMain(null);
-  return exportsOfMain.EngineService;
+  return workerExports().EngineService;
 }`;
       }
       if (id !== `\0${WORKER_MODULE_ID}`) return null;
@@ -123,6 +184,11 @@ export async function loadEngineService() {
         script ??= await buildWorkerMainScript();
         return `export function workerMain(endpoint) {
   return ${WORKER_PLACEHOLDER}(endpoint);
+}
+let exportsOfMain = null;
+/** The worker program run once on the page (no endpoint): EngineService and the shared modules. */
+export function workerExports() {
+  return (exportsOfMain ??= workerMain(null));
 }
 export const inlineWorkerSource = '(' + workerMain.toString() + ')(self)';
 export const workerUrl = null;`;

@@ -1,6 +1,6 @@
 import { LitElement, html, svg, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { scaleLinear } from 'd3-scale';
+import { linearScale } from '../../internal/linear-scale.ts';
 import type { FieldDef } from '@cx-anomaly/engine';
 import { base } from '../../internal/theme.ts';
 import { createColumns, lowerBound, minMaxColumns } from '../../internal/downsample.ts';
@@ -170,7 +170,7 @@ export class CxMetricTrends extends LitElement {
     const pad = (hi - lo) * 0.08;
     // Counts, durations and rates never go below zero: the band must not suggest they could.
     const floor = s.nonNegative ? 0 : -Infinity;
-    const y = scaleLinear().domain([Math.max(floor, lo - pad), hi + pad]).range([H - PAD.bottom, PAD.top]).clamp(true);
+    const y = linearScale([Math.max(floor, lo - pad), hi + pad], [H - PAD.bottom, PAD.top], true);
     const cx = (c: number) => PAD.left + (c + 0.5) * (pw / cols.width);
     let actualD = '';
     let bandTop = '';

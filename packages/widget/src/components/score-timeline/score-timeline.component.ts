@@ -1,10 +1,8 @@
-import { LitElement, html, svg, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, svg, nothing, render, type PropertyValues, type SVGTemplateResult } from 'lit';
 import { property, state, query } from 'lit/decorators.js';
-import { scaleLinear, scaleTime, type ScaleLinear, type ScaleTime } from 'd3-scale';
-import { axisBottom, axisLeft } from 'd3-axis';
-import { select } from 'd3-selection';
-import { zoom, zoomIdentity, type ZoomBehavior, type D3ZoomEvent, type ZoomTransform } from 'd3-zoom';
-import { brushX, type BrushBehavior, type D3BrushEvent } from 'd3-brush';
+import { linearScale, type LinearScale } from '../../internal/linear-scale.ts';
+import { brushDrag, brushModeAt, panBy, wheelFactor, zoomAbout, type BrushMode } from '../../internal/pan-zoom.ts';
+import { timeTicks } from '../../internal/time-ticks.ts';
 import { base } from '../../internal/theme.ts';
 import { createColumns, lowerBound, minMaxColumns, type ColumnBuffers } from '../../internal/downsample.ts';
 import type { Entry, SeriesView } from '../../internal/store.ts';
@@ -35,7 +33,17 @@ export interface TimelineZoomDetail {
   readonly visible: readonly [number, number] | null;
 }
 
-type XScale = ScaleLinear<number, number> | ScaleTime<number, number>;
+/** Keeps a drag's moves coming when the pointer leaves the element (no-op for a pointer that is not active). */
+function capture(el: Element, pointerId: number): void {
+  try {
+    el.setPointerCapture(pointerId);
+  } catch {
+    // InvalidPointerId: the pointer is gone already (or the event was synthetic).
+  }
+}
+
+/** x is epoch milliseconds (time data) or the point's position: a linear scale either way. */
+type XScale = LinearScale;
 
 /**
  * @tag cx-score-timeline
@@ -86,6 +94,7 @@ export class CxScoreTimeline extends LitElement {
   @query('canvas.plot') private accessor canvas!: HTMLCanvasElement;
   @query('canvas.mini') private accessor miniCanvas!: HTMLCanvasElement;
   @query('svg.brush') private accessor brushSvg!: SVGSVGElement;
+  @query('g.brush-g') private accessor brushG!: SVGGElement;
   @query('g.x-axis') private accessor xAxisG!: SVGGElement;
   @query('g.y-axis') private accessor yAxisG!: SVGGElement;
 
@@ -93,9 +102,12 @@ export class CxScoreTimeline extends LitElement {
   private visible: [number, number] | null = null;
   private columns: ColumnBuffers | null = null;
   private miniColumns: ColumnBuffers | null = null;
-  private zoomBehavior: ZoomBehavior<HTMLDivElement, unknown> | null = null;
-  private brush: BrushBehavior<unknown> | null = null;
-  private syncing = false;
+  /** Pointers down on the plot (pan with one, pinch-zoom with two), by pointerId: x in px. */
+  private pointers = new Map<number, number>();
+  /** A drag moved the range: the click that ends it does not select a point. */
+  private dragged = false;
+  /** Brush drag on the overview: what it does, where it began, the selection then (px). */
+  private brushing: { mode: BrushMode; start: number; origin: [number, number] | null; id: number } | null = null;
   private resizeObserver: ResizeObserver | null = null;
   private frame = 0;
   /** Milliseconds the last plot draw took (read by tests and the perf story). */
@@ -115,8 +127,8 @@ export class CxScoreTimeline extends LitElement {
   protected override firstUpdated(): void {
     this.resizeObserver!.observe(this.chartEl);
     this.measure();
-    this.setupZoom();
-    this.setupBrush();
+    // Explicitly non-passive: preventDefault keeps the page from scrolling while the chart zooms.
+    this.chartEl.addEventListener('wheel', (ev) => this.onWheel(ev), { passive: false });
   }
 
   private measure(): void {
@@ -149,17 +161,16 @@ export class CxScoreTimeline extends LitElement {
   /** Scale of the visible range onto the plot area. */
   xScale(): XScale {
     const [a, b] = this.visible ?? this.fullDomain;
-    const s = this.hasTime ? scaleTime() : scaleLinear();
-    return (s as ScaleLinear<number, number>).domain([a, b]).range([MARGIN.left, MARGIN.left + this.plotWidth]);
+    return linearScale([a, b], [MARGIN.left, MARGIN.left + this.plotWidth]);
   }
   /**
    * Scores are calibrated tail probabilities, so a linear axis crams every anomaly into the
    * top pixel row. The axis shows rarity, -log10(1 - score): 0.9 -> 1, 0.99 -> 2, 0.999 -> 3,
    * which keeps the threshold and the anomalies apart from the noise.
    */
-  private yLinear(): ScaleLinear<number, number> {
+  private yLinear(): LinearScale {
     const top = Math.max(3, rarity(this.threshold) * 1.5);
-    return scaleLinear().domain([0, top]).range([MARGIN.top + this.plotHeight, MARGIN.top]).clamp(true);
+    return linearScale([0, top], [MARGIN.top + this.plotHeight, MARGIN.top], true);
   }
   private yScale(): (score: number) => number {
     const lin = this.yLinear();
@@ -186,7 +197,7 @@ export class CxScoreTimeline extends LitElement {
     this.drawAxes();
     this.lastDrawMillis = performance.now() - t0;
     this.drawOverview();
-    this.syncBrush();
+    this.drawBrush();
   }
 
   private prepareCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D {
@@ -233,7 +244,7 @@ export class CxScoreTimeline extends LitElement {
     ctx.stroke();
     const view = this.view;
     if (!view || view.length === 0) return;
-    const [v0, v1] = x.domain().map(Number) as [number, number];
+    const [v0, v1] = x.domain();
     // Score series: min/max per pixel column.
     if (!this.columns || this.columns.width !== Math.ceil(pw)) this.columns = createColumns(pw);
     const cols = this.columns;
@@ -315,22 +326,40 @@ export class CxScoreTimeline extends LitElement {
     ctx.restore();
   }
 
+  /** Axes as SVG (lit `render` into the axis groups: they change on every zoom, outside lit's render cycle). */
   private drawAxes(): void {
     const x = this.xScale();
     const y = this.yLinear();
-    const ticks = Math.max(2, Math.floor(this.plotWidth / 90));
-    const ax = axisBottom(x as ScaleLinear<number, number>).ticks(ticks).tickSizeOuter(0);
-    if (!this.hasTime) ax.tickFormat((d) => formatX(Number(d), false, this.locale));
-    select(this.xAxisG).attr('transform', `translate(0,${MARGIN.top + this.plotHeight})`).call(ax);
-    select(this.yAxisG)
-      .attr('transform', `translate(${MARGIN.left},0)`)
-      .call(
-        axisLeft(y)
-          .tickValues([0, 1, 2, 3, 4, 5, 6].filter((v) => v <= y.domain()[1]!))
-          .tickSize(3)
-          .tickSizeOuter(0)
-          .tickFormat((d) => (Number(d) === 0 ? '0' : (1 - 10 ** -Number(d)).toFixed(Number(d)))),
-      );
+    const count = Math.max(2, Math.floor(this.plotWidth / 90));
+    const [v0, v1] = x.domain();
+    let xs: number[];
+    let label: (v: number) => string;
+    if (this.hasTime) {
+      const t = timeTicks(v0, v1, count, this.locale);
+      xs = t.values;
+      label = t.format;
+    } else {
+      xs = x.ticks(count).filter((v) => Number.isInteger(v));
+      label = (v) => formatX(v, false, this.locale);
+    }
+    const bottom = MARGIN.top + this.plotHeight;
+    const x0 = MARGIN.left;
+    const x1 = MARGIN.left + this.plotWidth;
+    render(
+      svg`<path class="domain" fill="none" d="M${x0},0H${x1}"></path>${xs.map(
+        (v) => svg`<g class="tick" transform="translate(${x(v)},0)"><line y2="6"></line><text y="9" dy="0.71em" text-anchor="middle">${label(v)}</text></g>`,
+      )}`,
+      this.xAxisG,
+    );
+    this.xAxisG.setAttribute('transform', `translate(0,${bottom})`);
+    const ys = [0, 1, 2, 3, 4, 5, 6].filter((v) => v <= y.domain()[1]!);
+    render(
+      svg`<path class="domain" fill="none" d="M0,${MARGIN.top}V${bottom}"></path>${ys.map(
+        (v) => svg`<g class="tick" transform="translate(0,${y(v)})"><line x2="-3"></line><text x="-6" dy="0.32em" text-anchor="end">${v === 0 ? '0' : (1 - 10 ** -v).toFixed(v)}</text></g>`,
+      )}`,
+      this.yAxisG,
+    );
+    this.yAxisG.setAttribute('transform', `translate(${MARGIN.left},0)`);
   }
 
   private drawOverview(): void {
@@ -365,44 +394,119 @@ export class CxScoreTimeline extends LitElement {
 
   // ---- zoom, pan and brush ---------------------------------------------------------------
 
-  private setupZoom(): void {
-    const zb = zoom<HTMLDivElement, unknown>()
-      .scaleExtent([1, 2000])
-      // Wheel zooms only when the chart has focus (or with Ctrl/Cmd), so scrolling the page
-      // past a widget in a sidebar does not zoom it.
-      .filter((event: Event) => {
-        if (event.type === 'wheel') {
-          const we = event as WheelEvent;
-          return we.ctrlKey || we.metaKey || this.shadowRoot!.activeElement === this.chartEl;
-        }
-        return !(event as MouseEvent).button;
-      })
-      .on('zoom', (event: D3ZoomEvent<HTMLDivElement, unknown>) => this.onZoom(event.transform, !!event.sourceEvent));
-    select(this.chartEl).call(zb).on('dblclick.zoom', null);
-    this.zoomBehavior = zb;
+  /** Visible range as overview pixels, or null when everything is shown. */
+  private brushSelection(): [number, number] | null {
+    if (!this.visible) return null;
+    const [d0, d1] = this.fullDomain;
+    const w = this.size.overview;
+    return [((this.visible[0] - d0) / (d1 - d0)) * w, ((this.visible[1] - d0) / (d1 - d0)) * w];
   }
 
-  private onZoom(t: ZoomTransform, user: boolean): void {
-    if (this.syncing) return;
-    const [d0, d1] = this.fullDomain;
-    this.updateExtents();
-    if (t.k <= 1.0001) {
-      this.setVisible(null, user);
-    } else {
-      const base = scaleLinear().domain([d0, d1]).range([MARGIN.left, MARGIN.left + this.plotWidth]);
-      const nd = t.rescaleX(base).domain() as [number, number];
-      this.setVisible([nd[0], nd[1]], user);
+  /** The brush's selection and handles, drawn to match the visible range. */
+  private drawBrush(): void {
+    if (!this.brushG) return;
+    const sel = this.brushSelection();
+    const h = 34;
+    let content: SVGTemplateResult | typeof nothing = nothing;
+    if (sel) {
+      const [a, b] = sel;
+      content = svg`<rect class="selection" x=${a} y="0" width=${Math.max(0, b - a)} height=${h}></rect>
+        <rect class="handle handle--w" x=${a - 3} y="0" width="6" height=${h}></rect>
+        <rect class="handle handle--e" x=${b - 3} y="0" width="6" height=${h}></rect>`;
     }
+    render(content, this.brushG);
+  }
+
+  private zoomFromPointer(ev: { clientX: number }, factor: number): void {
+    const rect = this.chartEl.getBoundingClientRect();
+    const at = this.xScale().invert(ev.clientX - rect.left);
+    this.applyVisible(zoomAbout(this.visible, this.fullDomain, at, factor));
+  }
+
+  /** Sets the visible range from a user gesture (event + redraw). */
+  private applyVisible(v: [number, number] | null): void {
+    this.setVisible(v, true);
     this.scheduleDraw();
   }
 
-  private updateExtents(): void {
-    const w = this.size.width;
-    const h = this.size.height;
-    this.zoomBehavior
-      ?.extent([[MARGIN.left, 0], [MARGIN.left + this.plotWidth, h]])
-      .translateExtent([[MARGIN.left, 0], [MARGIN.left + this.plotWidth, h]]);
-    void w;
+  private onWheel(ev: WheelEvent): void {
+    // Wheel zooms only when the chart has focus (or with Ctrl/Cmd, as a trackpad pinch sends),
+    // so scrolling the page past a widget in a sidebar does not zoom it.
+    if (!(ev.ctrlKey || ev.metaKey || this.shadowRoot!.activeElement === this.chartEl)) return;
+    ev.preventDefault();
+    this.zoomFromPointer(ev, wheelFactor(ev));
+  }
+
+  private onPointerDown(ev: PointerEvent): void {
+    if (ev.button !== 0) return;
+    this.pointers.set(ev.pointerId, ev.clientX);
+    this.dragged = false;
+    capture(this.chartEl, ev.pointerId);
+  }
+
+  private onPointerUp(ev: PointerEvent): void {
+    this.pointers.delete(ev.pointerId);
+  }
+
+  /** Drag pans (when zoomed in), two pointers pinch-zoom; true when the move was a gesture. */
+  private gesture(ev: PointerEvent): boolean {
+    const last = this.pointers.get(ev.pointerId);
+    if (last === undefined) return false;
+    const dx = ev.clientX - last;
+    if (this.pointers.size >= 2) {
+      const pair = () => [...this.pointers.values()].slice(0, 2) as [number, number];
+      const [a0, b0] = pair();
+      this.pointers.set(ev.pointerId, ev.clientX);
+      const [a1, b1] = pair();
+      const before = Math.abs(a0 - b0);
+      const after = Math.abs(a1 - b1);
+      if (before > 4 && after > 4) this.zoomFromPointer({ clientX: (a1 + b1) / 2 }, after / before);
+      this.dragged = true;
+      return true;
+    }
+    if (!this.dragged && Math.abs(dx) < 3) return false; // a click that wobbled
+    this.pointers.set(ev.pointerId, ev.clientX);
+    this.dragged = true;
+    if (this.visible) {
+      const span = this.visible[1] - this.visible[0];
+      this.applyVisible(panBy(this.visible, this.fullDomain, (-dx / this.plotWidth) * span));
+    }
+    return true;
+  }
+
+  private onBrushDown(ev: PointerEvent): void {
+    if (ev.button !== 0) return;
+    const px = ev.clientX - this.brushSvg.getBoundingClientRect().left;
+    const origin = this.brushSelection();
+    this.brushing = { mode: brushModeAt(px, origin), start: px, origin, id: ev.pointerId };
+    capture(this.brushSvg, ev.pointerId);
+    ev.preventDefault();
+  }
+
+  private onBrushMove(ev: PointerEvent): void {
+    const b = this.brushing;
+    if (!b || b.id !== ev.pointerId) return;
+    const px = ev.clientX - this.brushSvg.getBoundingClientRect().left;
+    this.brushTo(brushDrag(b.mode, b.start, px, b.origin, this.size.overview || 1), false);
+  }
+
+  private onBrushUp(ev: PointerEvent): void {
+    const b = this.brushing;
+    if (!b || b.id !== ev.pointerId) return;
+    this.brushing = null;
+    const px = ev.clientX - this.brushSvg.getBoundingClientRect().left;
+    this.brushTo(brushDrag(b.mode, b.start, px, b.origin, this.size.overview || 1), true);
+  }
+
+  /** Shows the overview pixels [a, b]; a click (under 2 px) at the end of a gesture shows everything. */
+  private brushTo([a, b]: [number, number], end: boolean): void {
+    if (b - a < 2) {
+      if (end) this.zoomTo(null);
+      return;
+    }
+    const [d0, d1] = this.fullDomain;
+    const w = this.size.overview || 1;
+    this.zoomTo([d0 + (a / w) * (d1 - d0), d0 + (b / w) * (d1 - d0)]);
   }
 
   private setVisible(v: [number, number] | null, emit: boolean): void {
@@ -424,25 +528,7 @@ export class CxScoreTimeline extends LitElement {
       const span = Math.max(b - a, (d1 - d0) / 2000);
       this.setVisible([a, Math.min(d1, a + span)], emit);
     }
-    this.syncZoomTransform();
     this.scheduleDraw();
-  }
-
-  /** Keeps the zoom behaviour's transform equal to `visible` (after data or programmatic changes). */
-  private syncZoomTransform(): void {
-    if (!this.zoomBehavior || !this.chartEl) return;
-    this.updateExtents();
-    const [d0, d1] = this.fullDomain;
-    let t = zoomIdentity;
-    if (this.visible) {
-      const [a, b] = this.visible;
-      const k = (d1 - d0) / Math.max(b - a, 1e-9);
-      const px = ((a - d0) / (d1 - d0)) * this.plotWidth;
-      t = zoomIdentity.translate(MARGIN.left - (MARGIN.left + px) * k, 0).scale(k);
-    }
-    this.syncing = true;
-    select(this.chartEl).call(this.zoomBehavior.transform, t);
-    this.syncing = false;
   }
 
   private keepVisibleInDomain(): void {
@@ -451,43 +537,6 @@ export class CxScoreTimeline extends LitElement {
     const [a, b] = this.visible;
     if (b <= d0 || a >= d1) this.visible = null;
     else this.visible = [Math.max(a, d0), Math.min(b, d1)];
-    this.syncZoomTransform();
-  }
-
-  private setupBrush(): void {
-    const b = brushX<unknown>().on('brush end', (event: D3BrushEvent<unknown>) => {
-      if (!event.sourceEvent || this.syncing) return; // programmatic moves
-      const sel = event.selection as [number, number] | null;
-      const [d0, d1] = this.fullDomain;
-      const w = this.size.overview || 1;
-      if (!sel || sel[1] - sel[0] < 2) {
-        this.zoomTo(null);
-        return;
-      }
-      this.zoomTo([d0 + (sel[0] / w) * (d1 - d0), d0 + (sel[1] / w) * (d1 - d0)]);
-    });
-    this.brush = b;
-    // An explicit extent: the default one reads the SVG's size, which throws while it has none.
-    b.extent([[0, 0], [Math.max(1, this.size.overview), 34]]);
-    select(this.brushSvg).append('g').attr('class', 'brush-g').call(b);
-  }
-
-  private syncBrush(): void {
-    if (!this.brush || !this.brushSvg) return;
-    const w = this.size.overview;
-    this.brush.extent([[0, 0], [Math.max(1, w), 34]]);
-    const g = select(this.brushSvg).select<SVGGElement>('g.brush-g');
-    g.call(this.brush);
-    const [d0, d1] = this.fullDomain;
-    this.syncing = true;
-    if (this.visible) {
-      const a = ((this.visible[0] - d0) / (d1 - d0)) * w;
-      const bb = ((this.visible[1] - d0) / (d1 - d0)) * w;
-      g.call(this.brush.move, [a, bb]);
-    } else {
-      g.call(this.brush.move, null);
-    }
-    this.syncing = false;
   }
 
   // ---- pointer and keyboard ------------------------------------------------------------------
@@ -496,7 +545,7 @@ export class CxScoreTimeline extends LitElement {
   private nearest(px: number, py?: number): number | null {
     const view = this.view;
     if (!view || view.length === 0) return null;
-    const xv = this.xScale().invert(px).valueOf();
+    const xv = this.xScale().invert(px);
     let i = lowerBound(view.x, xv, 0, view.length);
     if (i >= view.length) i = view.length - 1;
     if (i > 0 && Math.abs(view.x[i - 1]! - xv) < Math.abs(view.x[i]! - xv)) i--;
@@ -534,6 +583,7 @@ export class CxScoreTimeline extends LitElement {
   }
 
   private onPointerMove(ev: PointerEvent): void {
+    if (this.gesture(ev)) return;
     const rect = this.chartEl.getBoundingClientRect();
     const px = ev.clientX - rect.left;
     const py = ev.clientY - rect.top;
@@ -552,6 +602,11 @@ export class CxScoreTimeline extends LitElement {
   }
 
   private onClick(ev: MouseEvent): void {
+    if (this.dragged) {
+      // The click that ends a pan or pinch does not pick a point.
+      this.dragged = false;
+      return;
+    }
     const rect = this.chartEl.getBoundingClientRect();
     const px = ev.clientX - rect.left;
     const py = ev.clientY - rect.top;
@@ -701,7 +756,7 @@ export class CxScoreTimeline extends LitElement {
     if (!view || view.length === 0 || this.size.width === 0) return nothing;
     const x = this.xScale();
     const y = this.yScale();
-    const [v0, v1] = x.domain().map(Number) as [number, number];
+    const [v0, v1] = x.domain();
     const inView = (xv: number) => xv >= v0 && xv <= v1;
     const parts = [];
     if (this.hoverX !== null && inView(this.hoverX)) {
@@ -744,7 +799,10 @@ export class CxScoreTimeline extends LitElement {
         aria-describedby="help"
         @keydown=${this.onKeyDown}
         @focus=${this.onFocus}
+        @pointerdown=${this.onPointerDown}
         @pointermove=${this.onPointerMove}
+        @pointerup=${this.onPointerUp}
+        @pointercancel=${this.onPointerUp}
         @pointerleave=${this.onPointerLeave}
         @click=${this.onClick}
       >
@@ -759,7 +817,15 @@ export class CxScoreTimeline extends LitElement {
       </div>
       <div class="overview" part="overview">
         <canvas class="mini" aria-hidden="true"></canvas>
-        <svg class="brush" role="img" aria-label="Overview: drag to choose the range shown above"></svg>
+        <svg
+          class="brush"
+          role="img"
+          aria-label="Overview: drag to choose the range shown above"
+          @pointerdown=${this.onBrushDown}
+          @pointermove=${this.onBrushMove}
+          @pointerup=${this.onBrushUp}
+          @pointercancel=${this.onBrushUp}
+        ><rect class="overlay" width="100%" height="100%"></rect><g class="brush-g"></g></svg>
       </div>
       <div class="legend" part="legend">
         ${SEVERITIES.map(

@@ -8,6 +8,7 @@ export default css`
     border-radius: 6px;
     touch-action: none;
     cursor: crosshair;
+    user-select: none; /* a pan drag must not select text */
   }
   .chart:focus-visible { outline: 2px solid var(--cx-focus); outline-offset: 2px; }
   canvas, svg { position: absolute; inset: 0; width: 100%; height: 100%; display: block; }
@@ -27,9 +28,11 @@ export default css`
     font-size: 12px; line-height: 1.35; white-space: nowrap; max-width: 260px;
     overflow: hidden; text-overflow: ellipsis; box-shadow: 0 2px 6px rgba(0,0,0,0.12);
   }
-  .overview { position: relative; height: 34px; margin-top: 6px; }
-  .overview .selection { fill: var(--cx-accent); fill-opacity: 0.12; stroke: var(--cx-accent); }
-  .overview .handle { fill: var(--cx-accent); fill-opacity: 0.5; }
+  .overview { position: relative; height: 34px; margin-top: 6px; user-select: none; }
+  .overview svg { touch-action: none; }
+  .overview .overlay { fill: transparent; cursor: crosshair; }
+  .overview .selection { fill: var(--cx-accent); fill-opacity: 0.12; stroke: var(--cx-accent); cursor: move; }
+  .overview .handle { fill: var(--cx-accent); fill-opacity: 0.5; cursor: ew-resize; }
   .legend {
     display: flex; flex-wrap: wrap; gap: 4px 12px; margin-top: 6px;
     font-size: 12px; color: var(--cx-muted); align-items: center;
