@@ -1,7 +1,7 @@
 // Accelerated tree paths in the engine worker (Chromium; WebGL and WebGPU on SwiftShader here):
 // every backend that starts returns exactly the JS loop's path-length sums.
 import { expect } from '@open-wc/testing';
-import { IsolationForest, Prng, jsPathLengthSums, type Matrix } from '@cx-anomaly/engine';
+import { IsolationForest, Prng, jsPathLengthSums, type CxRecord, type DetectorConfig, type Matrix } from '@cx-anomaly/engine';
 import { createEngineClient } from '../src/engine-client/index.ts';
 import type { WorkerEngineClient } from '../src/engine-client/worker-client.ts';
 import { choose, type ProbeResult } from '../src/worker/accel-choice.ts';
@@ -28,6 +28,17 @@ function onSplits(forest: IsolationForest, d: number): Matrix {
     }
   }
   return { data: Float64Array.from(out), rows: out.length / d, cols: d };
+}
+
+/** CX-like interval records with a time field and a few AHT spikes. */
+function cxRecords(n: number, seed: number, start: number): CxRecord[] {
+  const rng = new Prng(seed);
+  const out: CxRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const aht = 300 + 40 * Math.sin((2 * Math.PI * (start + i)) / 96) + 15 * rng.normal() + ((start + i) % 211 === 100 ? 400 : 0);
+    out.push({ t: (start + i) * 900_000, aht_avg: aht, transfer_rate: 0.1 + 0.01 * rng.normal(), volume: 50 + 4 * rng.normal() });
+  }
+  return out;
 }
 
 describe('tree-path accelerators in the worker', function () {
@@ -60,6 +71,23 @@ describe('tree-path accelerators in the worker', function () {
         console.log(`${kind} ${what}: ${X.rows} points in ${run.millis.toFixed(0)} ms`);
       });
     }
+  }
+
+  for (const kind of ['webgl', 'webgpu'] as const) {
+    it(`${kind}: batch score() runs the Isolation Forest member on the ${kind} kernel and returns the JS results`, async () => {
+      const api = await client.service();
+      const cfg: DetectorConfig = { fields: 'aht_avg:high,transfer_rate:high,volume', timeField: 't', numTrees: 30, sampleSize: 128, seed: 4 };
+      await client.train(cxRecords(1500, 1, 0), cfg);
+      const batch = cxRecords(3000, 2, 1500);
+      await client.setBackend('js');
+      const viaJs = await client.score(batch);
+      expect(await api.lastScoreBackendUsed()).to.equal('js');
+      await client.setBackend(kind);
+      const viaKernel = await client.score(batch);
+      expect(await api.lastScoreBackendUsed()).to.equal(kind);
+      expect(viaKernel).to.deep.equal(viaJs);
+      await client.setBackend('auto');
+    });
   }
 
   it('auto: probes the device once, then picks the fastest backend measured at the nearest size', async () => {

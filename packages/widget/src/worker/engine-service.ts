@@ -15,7 +15,7 @@
  * worker that does not stop in time, the client terminates and restarts it (see
  * engine-client/worker-client.ts).
  */
-import { AnomalyDetector, ENGINE_VERSION, createAccelerator, jsPathLengthSums, type AccelKind, type DetectorConfig, type IsolationForestState, type Progress, type TreePathAccelerator } from '@cx-anomaly/engine';
+import { AnomalyDetector, ENGINE_VERSION, createAccelerator, jsPathLengthSums, scoreSamplesAccelerated, type AccelKind, type DetectorConfig, type IsolationForestState, type Progress, type TreePathAccelerator } from '@cx-anomaly/engine';
 import { cachedProbe, choose, type PathBackend, type ProbeResult } from './accel-choice.ts';
 import type { EngineBackend } from '../engine-client/types.ts';
 import { KvStore } from '../cache/kv-store.ts';
@@ -85,6 +85,7 @@ export class EngineService implements EngineServiceApi {
   private cache: ModelCache | null = null;
   private onWarning: WarningSink | null = null;
   private backend: EngineBackend = 'auto';
+  private lastScoreBackend: PathBackend | null = null;
   private lastSnapshot = 0;
   private snapshotTimer: ReturnType<typeof setTimeout> | null = null;
   private probe: ProbeResult | null = null;
@@ -176,7 +177,27 @@ export class EngineService implements EngineServiceApi {
     try {
       const det = this.requireDetector('score');
       const progress = throttle(onProgress);
-      const results = det.score(unpackRecords(batch), { signal: flag as unknown as AbortSignal, ...(progress ? { onProgress: progress } : {}) });
+      const opts = { signal: flag as unknown as AbortSignal, ...(progress ? { onProgress: progress } : {}) };
+      const records = unpackRecords(batch);
+      // The Isolation Forest member's tree paths go to the GPU kernel when the
+      // probe (or the `engine` override) picks one for a batch of this size;
+      // the rest of the pipeline runs here either way, with identical results.
+      const use = this.resolveBackend(this.backend, batch.length);
+      let results: ReturnType<AnomalyDetector['score']> | null = null;
+      if (use !== 'js') {
+        try {
+          const accel = await this.accelerator(use);
+          results = await det.scoreWith(records, { ...opts, ifScores: (forest, X) => scoreSamplesAccelerated(forest, X, accel) });
+          this.lastScoreBackend = use;
+        } catch (e) {
+          if (this.backend !== 'auto' || (e as Error).name === 'AbortError') throw e;
+          this.warn(`The ${use} tree-path kernel failed (${(e as Error).message}); scoring with the JS loop`, 'accel-unavailable');
+        }
+      }
+      if (!results) {
+        results = det.score(records, opts);
+        this.lastScoreBackend = 'js';
+      }
       flag.throwIfAborted();
       const cols = allocResultColumns(results.length, det.config.spec.fields.map((f) => f.name));
       writeResults(cols, results, 0, new Map());
@@ -232,11 +253,7 @@ export class EngineService implements EngineServiceApi {
 
   async pathLengthSums(backend: EngineBackend | 'gather', state: IsolationForestState, data: Float64Array, rows: number, cols: number): Promise<PathLengthRun> {
     const t0 = performance.now();
-    let use: PathBackend = backend === 'auto' ? choose(this.probe, rows) : backend;
-    if (backend === 'auto' && !this.probe && !this.probing && rows >= 20000) {
-      // Measure once in the background; this batch runs on JS.
-      this.probing = this.probeAccel(false).catch(() => null);
-    }
+    let use: PathBackend = backend === 'gather' ? backend : this.resolveBackend(backend, rows);
     let sums: Float64Array;
     if (use === 'js') sums = jsPathLengthSums(state, data, rows, cols);
     else {
@@ -250,6 +267,25 @@ export class EngineService implements EngineServiceApi {
       }
     }
     return { sums, backend: use, millis: performance.now() - t0 };
+  }
+
+  /**
+   * The tree-path backend for a batch of `rows`: the override, or with 'auto' the
+   * fastest the device probe measured near that size (JS until a probe exists; a
+   * batch of 20k rows or more starts the probe in the background).
+   */
+  private resolveBackend(backend: EngineBackend, rows: number): PathBackend {
+    if (backend !== 'auto') return backend;
+    if (!this.probe && !this.probing && rows >= 20000) {
+      // Measure once in the background; this batch runs on JS.
+      this.probing = this.probeAccel(false).catch(() => null);
+    }
+    return choose(this.probe, rows);
+  }
+
+  /** Which backend computed the Isolation Forest paths of the last batch score() (diagnostics, tests). */
+  async lastScoreBackendUsed(): Promise<PathBackend | null> {
+    return this.lastScoreBackend;
   }
 
   async probeAccel(force: boolean): Promise<ProbeResult> {

@@ -101,6 +101,8 @@ export interface EngineServiceApi {
   pathLengthSums(backend: EngineBackend | 'gather', state: IsolationForestState, data: Float64Array, rows: number, cols: number): Promise<PathLengthRun>;
   /** Times each backend on this device (cached in IndexedDB unless `force`). */
   probeAccel(force: boolean): Promise<ProbeResult>;
+  /** Which tree-path backend computed the Isolation Forest member of the last batch score ('js' or a GPU kernel); null before one. */
+  lastScoreBackendUsed(): Promise<PathBackend | null>;
   /** Diagnostics for tests: makes the worker die ('close') or throw an uncaught error ('throw'). */
   crashForTesting(how: 'close' | 'throw'): void;
 }

@@ -4,7 +4,7 @@
  */
 import { releaseProxy, transfer } from 'comlink';
 import type { DetectorConfig, IsolationForestState } from '@cx-anomaly/engine';
-import type { ProbeResult } from './accel-choice.ts';
+import type { PathBackend, ProbeResult } from './accel-choice.ts';
 import type { EngineBackend } from '../engine-client/types.ts';
 import type { EngineService } from './engine-service.ts';
 import { resultBuffers, type EngineServiceApi, type PathLengthRun, type ProgressSink, type RecordBatch, type ResultColumns, type ServiceInfo, type ServiceInit, type WarningSink, type WorkerTrainResult } from './protocol.ts';
@@ -67,6 +67,10 @@ export class WorkerEndpoint implements EngineServiceApi {
 
   probeAccel(force: boolean): Promise<ProbeResult> {
     return this.service.probeAccel(force);
+  }
+
+  lastScoreBackendUsed(): Promise<PathBackend | null> {
+    return this.service.lastScoreBackendUsed();
   }
 
   crashForTesting(how: 'close' | 'throw'): void {
