@@ -23,8 +23,11 @@ export interface Result {
   readonly grade: number;
   /** The decision after thresholds, direction rules, minimum duration and cool-down. */
   readonly isAnomaly: boolean;
-  /** Each detector's own calibrated score. */
-  readonly scores: { readonly iforest?: number; readonly rcf?: number };
+  /**
+   * Each detector's own calibrated score. `baseline`: the per-metric robust z member
+   * (pipeline/zscore.ts), present only where it scores (ensemble with a seasonal baseline).
+   */
+  readonly scores: { readonly iforest?: number; readonly rcf?: number; readonly baseline?: number };
   /** Per metric: how much of the score each direction explains. */
   readonly attribution: Readonly<Record<string, MetricAttribution>>;
   /**

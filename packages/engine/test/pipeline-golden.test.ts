@@ -181,8 +181,11 @@ test('Baseline hourly bins: streaming estimates (sorted copies, merged) equal th
     if (i % 7 !== 0) continue;
     const hv = b.toState().hourlyValues; // per hour: the ring, oldest first, NaN-padded
     const h = Math.floor((t % 86_400_000) / H);
+    // Weekday bins first, then weekend bins (UTC Saturday, Sunday).
+    const wd = new Date(t).getUTCDay();
+    const block = wd === 0 || wd === 6 ? 24 * 32 : 0;
     const pooled: number[] = [];
-    for (const hh of [(h + 23) % 24, h, (h + 1) % 24]) for (let k = 0; k < 32; k++) if (hv[hh * 32 + k] === hv[hh * 32 + k]) pooled.push(hv[hh * 32 + k]!);
+    for (const hh of [(h + 23) % 24, h, (h + 1) % 24]) for (let k = 0; k < 32; k++) if (hv[block + hh * 32 + k] === hv[block + hh * 32 + k]) pooled.push(hv[block + hh * 32 + k]!);
     const ref = new Baseline(1);
     ref.fitGlobal({ data: Float64Array.from(pooled), rows: pooled.length, cols: 1 });
     if (!(ref.scale[0]! > 1e-6) || pooled.length < 6) continue;

@@ -172,3 +172,40 @@ test('baseline: per segment and hour of day, rolling, state round trip', async (
   short.fitHourly({ data: data.subarray(0, 10), rows: 10, cols: 1 }, undefined, undefined, times.subarray(0, 10), Array.from({ length: 10 }, (_, i) => i));
   assert.ok(!short.seasonal);
 });
+
+test('baseline: weekdays and weekends keep separate hourly bins; a thin day type borrows the other; old one-block states load', async () => {
+  const { Baseline } = await import('../src/pipeline/baseline.ts');
+  const Q = 15 * 60_000;
+  const mon = Date.UTC(2026, 0, 5); // a Monday
+  // Two weeks of 15-minute rows: 100 (+-2) on weekdays, 40 (+-2) on weekends, at every hour.
+  const rows = 14 * 96;
+  const data = new Float64Array(rows);
+  const times = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    times[i] = mon + i * Q;
+    const day = Math.floor(i / 96) % 7;
+    data[i] = (day >= 5 ? 40 : 100) + ((i % 5) - 2);
+  }
+  const b = new Baseline(1);
+  b.fitGlobal({ data, rows, cols: 1 });
+  b.fitHourly({ data, rows, cols: 1 }, undefined, undefined, times, Array.from({ length: rows }, (_, i) => i));
+  const z = new Float64Array(1);
+  const wed = Date.UTC(2026, 0, 21, 11);
+  const sat = Date.UTC(2026, 0, 24, 11);
+  b.standardize([40], 0, '', wed, z, 0);
+  assert.ok(z[0]! < -10, `40 on a Wednesday is far below a weekday's 100 (z=${z[0]})`);
+  b.standardize([40], 0, '', sat, z, 0);
+  assert.ok(Math.abs(z[0]!) < 2, `40 on a Saturday is normal (z=${z[0]})`);
+  // Trained on weekdays only: a weekend borrows the weekday bins (not the global centre/scale).
+  const wk = new Baseline(1);
+  wk.fitGlobal({ data: Float64Array.of(0, 1000, 2000), rows: 3, cols: 1 });
+  wk.fitHourly({ data: data.subarray(0, 2 * 96), rows: 2 * 96, cols: 1 }, undefined, undefined, times.subarray(0, 2 * 96), Array.from({ length: 2 * 96 }, (_, i) => i));
+  assert.ok(Math.abs(wk.unstandardize(0, 0, '', sat) - 100) < 3, 'the weekday centre stands in for the empty weekend bins');
+  // A state written before the split (one block per segment) loads as weekday bins.
+  const st = b.toState();
+  const per = 24 * 32;
+  const old = Baseline.fromState(1, { ...st, hourlyValues: st.hourlyValues.subarray(0, per) });
+  old.standardize([40], 0, '', wed, z, 0);
+  assert.ok(z[0]! < -10);
+  assert.throws(() => Baseline.fromState(1, { ...st, hourlyValues: new Float64Array(3 * per).fill(NaN) }), /arrays do not match/);
+});

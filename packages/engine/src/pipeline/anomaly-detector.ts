@@ -22,6 +22,11 @@
  *   lazily on the first `lazyFitAfter` rows (all segments) and omitted before; the
  *   threshold is the calibrated score 1 - contamination.
  *
+ * Members: Isolation Forest, RRCF and, for the ensemble of a detector fitted on timed
+ * records (seasonal baseline), the baseline member (zscore.ts: per-metric robust z against
+ * the segment's hourly baseline, direction rules, window sum), combined by
+ * combineFittedSurprises; each member's calibrated score is in Result.scores.
+ *
  * Shingle size: `shingleSize` when given; else 1 for a single metric; else 4 when there
  * is an order to shingle (a `timeField`, or stream-only use), else 1 (batch data without
  * time, e.g. ODDS). Stream-only detectors calibrate their members against a noise
@@ -44,11 +49,12 @@ import { createForest, expectedNewest, restoreForest, STREAM_WARMUP, type Stream
 import { createDiVector, type DiVector } from '../rcf/index.ts';
 
 export { STREAM_WARMUP };
-import { combineStreamSurprises, combineSurprises } from './ensemble.ts';
+import { combineFittedSurprises, combineStreamSurprises } from './ensemble.ts';
 import { ifReference, rcfReference } from './reference.ts';
 import type { CxRecord, DetectorConfig, JobOptions } from './types.ts';
 import { readBundle, writeBundle } from './bundle.ts';
 import { Baseline } from './baseline.ts';
+import { zscoreAttribution, zscoreRow } from './zscore.ts';
 
 /** A Result plus the alert identity (see decision.ts): count alerts with `alertStart`. */
 export interface DetectorResult extends Result {
@@ -75,6 +81,9 @@ export interface ColumnarResult {
   /** Each member's surprise (NaN where it did not score). */
   readonly iforestSurprise: Float64Array;
   readonly rcfSurprise: Float64Array;
+  /** The baseline (robust z) member's calibrated score and surprise (NaN where it did not score: see zscore.ts). */
+  readonly baseline: Float64Array;
+  readonly baselineSurprise: Float64Array;
 }
 
 /** Rows for the columnar path: the matrix (NaN = missing) plus optional per-row segment keys and times. */
@@ -101,6 +110,9 @@ interface SegmentState {
   calIf: ScoreCalibrator;
   calRcf: ScoreCalibrator;
   calEns: ScoreCalibrator;
+  /** The baseline member's calibrator and window of recent z's (zscore.ts; shingleSize x d, NaN = not observed). */
+  calZ: ScoreCalibrator;
+  readonly zWin: Float64Array;
   decision: DecisionStateData;
   /** Points seen (stream + training). */
   seen: number;
@@ -124,6 +136,10 @@ interface PointScratch {
   rawMissing: Uint8Array;
   /** A 1-row Matrix over `one`, for the IF. */
   oneRow: Matrix;
+  /** The baseline member's per-metric scores and attribution. */
+  zPer: Float64Array;
+  zHigh: Float64Array;
+  zLow: Float64Array;
 }
 
 interface PointOutcome {
@@ -131,6 +147,8 @@ interface PointOutcome {
   surprise: number;
   lIf: number;
   lRcf: number;
+  lZ: number;
+  sZ: number;
   grade: number;
   sIf: number;
   sRcf: number;
@@ -148,12 +166,14 @@ export class AnomalyDetector {
   private shingleSize = 0; // 0 until resolved
   private fitted = false;
   private iforest: IsolationForest | null = null;
+  /** scoreWith(): the Isolation Forest scores of the batch, computed outside (e.g. on a GPU); null otherwise. */
+  private preIf: Float64Array | null = null;
   private imputer: Imputer;
   /** Standardisation of each metric (global, or per segment and hour of day): see baseline.ts. */
   private baseline: Baseline;
   private readonly zeros: Float64Array;
   private readonly ones: Float64Array;
-  private prior: { calIf: ScoreCalibrator; calRcf: ScoreCalibrator; calEns: ScoreCalibrator };
+  private prior: { calIf: ScoreCalibrator; calRcf: ScoreCalibrator; calEns: ScoreCalibrator; calZ: ScoreCalibrator };
   /** Surprise of the threshold: -ln(1 - threshold). */
   private thresholdSurprise: number;
   private segments: LruMap<SegmentState>;
@@ -195,7 +215,7 @@ export class AnomalyDetector {
     this.ones = new Float64Array(this.d).fill(1);
     this.globalLast = new Float64Array(this.d).fill(NaN);
     const w = this.config.calibrationWindow;
-    this.prior = { calIf: new ScoreCalibrator(w), calRcf: new ScoreCalibrator(w), calEns: new ScoreCalibrator(w) };
+    this.prior = { calIf: new ScoreCalibrator(w), calRcf: new ScoreCalibrator(w), calEns: new ScoreCalibrator(w), calZ: new ScoreCalibrator(w) };
     this.thresholdSurprise = -Math.log(this.config.contamination);
     this.segments = new LruMap<SegmentState>(this.config.maxSegments, (key) => this.forgetSegment(key));
     this.decisionCfg = { minDuration: this.config.minDuration, cooldown: this.config.cooldown, maxAlertsPerDay: this.config.maxAlertsPerDay };
@@ -216,6 +236,9 @@ export class AnomalyDetector {
       raw: new Float64Array(d),
       rawMissing: new Uint8Array(d),
       oneRow: { data: one, rows: 1, cols: d },
+      zPer: new Float64Array(d),
+      zHigh: new Float64Array(d),
+      zLow: new Float64Array(d),
     };
   }
 
@@ -245,6 +268,11 @@ export class AnomalyDetector {
 
   private get useRcf(): boolean {
     return this.config.detector !== 'iforest';
+  }
+
+  /** The baseline member (zscore.ts): ensemble only, and only with a seasonal (fitted hourly) baseline. */
+  private get useZ(): boolean {
+    return this.config.detector === 'ensemble' && this.baseline.seasonal;
   }
 
   /**
@@ -292,6 +320,19 @@ export class AnomalyDetector {
     const out: { matrix: Matrix; missing: Uint8Array; segments?: string[]; times?: Float64Array } = { matrix, missing };
     if (Array.isArray(records)) {
       const recs = records as readonly CxRecord[];
+      // supportFields: a metric whose own count is below minSupportPerMetric (or absent) counts as missing.
+      const ms = this.config.metricSupport;
+      if (ms.length > 0) {
+        const d = this.d;
+        const min = this.config.minSupportPerMetric;
+        for (let i = 0; i < recs.length; i++) {
+          for (const [m, field] of ms) {
+            const raw = recs[i]![field];
+            const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+            if (!(n >= min)) missing[i * d + m] = 1;
+          }
+        }
+      }
       if (this.config.segmentField !== undefined) out.segments = recs.map((r, i) => this.segmentOf(r, i, what));
       if (this.config.timeField !== undefined) out.times = Float64Array.from(recs, (r, i) => this.timeOf(r, i, what));
     } else if (this.config.segmentField !== undefined || this.config.timeField !== undefined) {
@@ -341,6 +382,8 @@ export class AnomalyDetector {
       calIf: fromPrior ? this.prior.calIf.clone() : new ScoreCalibrator(w),
       calRcf: fromPrior ? this.prior.calRcf.clone() : new ScoreCalibrator(w),
       calEns: fromPrior ? this.prior.calEns.clone() : new ScoreCalibrator(w),
+      calZ: fromPrior ? this.prior.calZ.clone() : new ScoreCalibrator(w),
+      zWin: new Float64Array(this.shingleSize * this.d).fill(NaN),
       decision: newDecisionState(),
       seen: 0,
     };
@@ -415,6 +458,8 @@ export class AnomalyDetector {
     // The most recently seen segments are kept when there are more than maxSegments.
     const segOrder = [...byKey.entries()].sort((a, b) => lastTime(a[1], input.times) - lastTime(b[1], input.times));
     const rawRcf = new Float64Array(n).fill(NaN);
+    const rawZ = new Float64Array(n).fill(NaN);
+    const useZ = this.useZ;
     const w = this.config.calibrationWindow;
     let done = 0;
     const segStates: [SegmentState, number[]][] = [];
@@ -450,6 +495,8 @@ export class AnomalyDetector {
           seg.seen++;
         }
       }
+      // The baseline member, in time order (its window carries into streaming).
+      if (useZ) for (const i of rows) rawZ[i] = zscoreRow(X.data, i * d, missing, i * d, this.directions, seg.zWin, this.scratch.zPer);
       // Streaming memory of the imputer: the last observed value of each metric.
       const last: (number | null)[] = new Array(d).fill(null);
       for (const i of rows) for (let c = 0; c < d; c++) if (missing[i * d + c] === 0 && matrix.data[i * d + c] === matrix.data[i * d + c]) last[c] = matrix.data[i * d + c]!;
@@ -469,12 +516,14 @@ export class AnomalyDetector {
     this.fitting = true;
     this.prior.calIf = new ScoreCalibrator(w).fit(rawIf);
     this.prior.calRcf = new ScoreCalibrator(w).fit(rawRcf);
+    this.prior.calZ = new ScoreCalibrator(w).fit(rawZ);
     const ensRaw = new Float64Array(n).fill(NaN);
     for (const [seg, rows] of segStates) {
       const own = rows.length >= MIN_SEGMENT_CALIBRATION;
       seg.calIf = own ? new ScoreCalibrator(w).fit(pick(rawIf, rows)) : this.prior.calIf.clone();
       seg.calRcf = own ? new ScoreCalibrator(w).fit(pick(rawRcf, rows)) : this.prior.calRcf.clone();
-      for (const i of rows) ensRaw[i] = this.ensembleRaw(seg, rawIf[i]!, rawRcf[i]!).raw;
+      seg.calZ = own ? new ScoreCalibrator(w).fit(pick(rawZ, rows)) : this.prior.calZ.clone();
+      for (const i of rows) ensRaw[i] = this.ensembleRaw(seg, rawIf[i]!, rawRcf[i]!, rawZ[i]!).raw;
     }
     this.prior.calEns = new ScoreCalibrator(w).fit(ensRaw);
     const ensSurprise = new Float64Array(n);
@@ -535,11 +584,12 @@ export class AnomalyDetector {
   }
 
   /** Each member's surprise against the segment's calibrators, and the ensemble's raw score. */
-  private ensembleRaw(seg: SegmentState, rawIf: number, rawRcf: number): { lIf: number; lRcf: number; raw: number } {
+  private ensembleRaw(seg: SegmentState, rawIf: number, rawRcf: number, rawZ: number): { lIf: number; lRcf: number; lZ: number; raw: number } {
     const lIf = rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : NaN;
     const lRcf = rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : NaN;
-    if (this.referenceMode) return { lIf, lRcf, raw: combineStreamSurprises(lIf, lRcf) };
-    return { lIf, lRcf, raw: combineSurprises(lIf, lRcf, this.config.ensembleRule) };
+    const lZ = rawZ === rawZ && seg.calZ.count >= MIN_CALIBRATION ? seg.calZ.surprise(rawZ) : NaN;
+    if (this.referenceMode) return { lIf, lRcf, lZ, raw: combineStreamSurprises(lIf, lRcf) };
+    return { lIf, lRcf, lZ, raw: combineFittedSurprises(lIf, lRcf, lZ, this.config.ensembleRule) };
   }
 
   /** The detector's calibrated surprise before direction rules. */
@@ -548,6 +598,12 @@ export class AnomalyDetector {
     if (this.config.detector === 'rcf') return rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : 0;
     // Stream-only: the members' surprises are already on the reference scale (no second, per-series calibration).
     if (this.referenceMode) return ensRaw === ensRaw ? ensRaw : 0;
+    // With the baseline member (seasonal fit): the members' surprises are already calibrated per segment, and
+    // the combined surprise is thresholded as it is. A second calibration, fitted on a short training set
+    // (two days = 192 intervals per queue), re-fits the exponential tail to its top ~19 values and compressed
+    // the strongest evidence (a volume collapse with member surprises 5.1 / 6.8 / 7.7 came out at 4.3);
+    // measured on the CX incidents at equal false alarms: docs/results/cx-incidents.md.
+    if (this.useZ) return ensRaw === ensRaw ? ensRaw : 0;
     return ensRaw === ensRaw && seg.calEns.count >= MIN_CALIBRATION ? seg.calEns.surprise(ensRaw) : 0;
   }
 
@@ -557,7 +613,7 @@ export class AnomalyDetector {
    * nothing in `seg` but its shingle and decision (the caller passes copies) changes.
    * Leaves the per-metric attribution (fractions summing to the score) in scratch.high/low.
    */
-  private processPoint(seg: SegmentState, src: Float64Array, offset: number, time: number, learn: boolean, wantAttribution: boolean, out: PointOutcome): void {
+  private processPoint(seg: SegmentState, src: Float64Array, offset: number, missing: Uint8Array, time: number, learn: boolean, wantAttribution: boolean, out: PointOutcome): void {
     const sc = this.scratch;
     const d = this.d;
     this.pushShingle(seg, src, offset);
@@ -567,8 +623,11 @@ export class AnomalyDetector {
     const row = sc.one;
     for (let m = 0; m < d; m++) row[m] = src[offset + m]!;
     if (this.iforest) {
-      this.iforest.scoreSamples(sc.oneRow, sc.oneOut);
-      rawIf = sc.oneOut[0]!;
+      if (this.preIf) rawIf = this.preIf[offset / d]!;
+      else {
+        this.iforest.scoreSamples(sc.oneRow, sc.oneOut);
+        rawIf = sc.oneOut[0]!;
+      }
     }
     if (learn && this.useIf && (!this.fitted || this.streamOnly)) {
       for (let m = 0; m < d; m++) this.lazyShingles.push(row[m]!);
@@ -594,11 +653,14 @@ export class AnomalyDetector {
       if (ready) rawRcf = r;
     }
     if (learn) seg.seen++;
-    const { lIf, lRcf, raw } = this.ensembleRaw(seg, rawIf, rawRcf);
+    // The window always advances: batch scoring runs on a view whose state is a copy (scoreCore).
+    const rawZ = this.useZ ? zscoreRow(src, offset, missing, offset, this.directions, seg.zWin, sc.zPer) : NaN;
+    const { lIf, lRcf, lZ, raw } = this.ensembleRaw(seg, rawIf, rawRcf, rawZ);
     const base = this.finalSurpriseOf(seg, raw, rawIf, rawRcf);
     if (learn && !this.referenceMode) {
       seg.calIf.push(rawIf);
       seg.calRcf.push(rawRcf);
+      if (rawZ === rawZ) seg.calZ.push(rawZ);
       if (this.config.detector === 'ensemble') seg.calEns.push(raw);
     }
     // Attribution: each member's direction split, weighted by that member's surprise.
@@ -623,6 +685,16 @@ export class AnomalyDetector {
         low[m] = low[m]! + sc.rcfLow[m]!;
       }
     }
+    // The baseline member's parts (already direction-filtered, see zscore.ts), weighted like the others.
+    const wZ = lZ === lZ ? Math.max(lZ, 1e-9) : 0;
+    if (wZ > 0) {
+      zscoreAttribution(src, offset, this.directions, sc.zPer, sc.zHigh, sc.zLow);
+      normalizeTo(sc.zHigh, sc.zLow, wZ);
+      for (let m = 0; m < d; m++) {
+        high[m] = high[m]! + sc.zHigh[m]!;
+        low[m] = low[m]! + sc.zLow[m]!;
+      }
+    }
     const share = this.needsDirection ? allowedShare(high, low, this.directions) : 1;
     const surprise = base * share;
     const score = scoreFromSurprise(surprise);
@@ -637,6 +709,8 @@ export class AnomalyDetector {
     out.grade = gradeOf(surprise, this.thresholdSurprise);
     out.sIf = lIf === lIf ? scoreFromSurprise(lIf) : NaN;
     out.sRcf = lRcf === lRcf ? scoreFromSurprise(lRcf) : NaN;
+    out.lZ = lZ;
+    out.sZ = lZ === lZ ? scoreFromSurprise(lZ) : NaN;
     out.isAnomaly = dec.isAnomaly;
     out.alertId = dec.alertId;
     out.alertStart = dec.alertStart;
@@ -651,9 +725,10 @@ export class AnomalyDetector {
     const exp = seg.forest && seg.forest.isReady && (o.isAnomaly || allExpected) ? expectedNewest(seg.forest, sc.point, this.d, this.shingleSize, sc.expected) : null;
     // The forest works in standardised units: back to the metric's own.
     for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = this.baseline.unstandardize(m, exp ? exp[m]! : 0, seg.key, time);
-    const scores: { iforest?: number; rcf?: number } = {};
+    const scores: { iforest?: number; rcf?: number; baseline?: number } = {};
     if (o.sIf === o.sIf) scores.iforest = o.sIf;
     if (o.sRcf === o.sRcf) scores.rcf = o.sRcf;
+    if (o.sZ === o.sZ) scores.baseline = o.sZ;
     const r: DetectorResult = {
       index,
       ...(time === time ? { timestamp: time } : {}),
@@ -684,6 +759,44 @@ export class AnomalyDetector {
   /** Columnar fast path: typed arrays out, no Result objects (no state change). */
   scoreMatrix(input: MatrixInput, opts: JobOptions = {}): ColumnarResult {
     return this.scoreCore(input, opts, false, null);
+  }
+
+  /**
+   * score(), with the Isolation Forest member's scores of the whole batch computed
+   * by `ifScores` -- e.g. a WebGL/WebGPU tree-path kernel (accel/), which must give
+   * what `forest.scoreSamples(X)` gives (scoreSamplesAccelerated does, exactly).
+   * X is the matrix the member scores: imputed and standardised, one row a record.
+   * Everything else (RRCF, baseline, calibration, decisions) runs as in score(),
+   * so the results are identical to score()'s.
+   */
+  async scoreWith(
+    records: readonly CxRecord[] | VectorizeInput,
+    opts: JobOptions & { readonly ifScores: (forest: IsolationForest, X: Matrix) => Promise<Float64Array> },
+  ): Promise<DetectorResult[]> {
+    const input = this.vectorizeRecords(records, 'score');
+    const n = input.matrix.rows;
+    let pre: Float64Array | null = null;
+    if (this.iforest && this.fitted && n > 0) {
+      if (input.matrix.cols !== this.d) throw new RangeError(`matrix has ${input.matrix.cols} columns, the field spec has ${this.d} (${this.columns.join(', ')})`);
+      const X: Matrix = { data: Float64Array.from(input.matrix.data), rows: n, cols: this.d };
+      this.prepareBatch(X, this.applySupport(input.matrix, input.missing ?? nanMask(input.matrix)), input.segments, input.times);
+      pre = await opts.ifScores(this.iforest, X);
+      if (!(pre instanceof Float64Array) || pre.length < n) throw new Error(`scoreWith: ifScores returned ${pre instanceof Float64Array ? `${pre.length} scores` : typeof pre}, expected a Float64Array of ${n}`);
+    }
+    const results: DetectorResult[] = [];
+    this.preIf = pre;
+    try {
+      this.scoreCore(input, opts, false, results);
+    } finally {
+      this.preIf = null;
+    }
+    return results;
+  }
+
+  /** Batch rows as the detectors see them: training medians for missing values, then standardised (in place). */
+  private prepareBatch(X: Matrix, missing: Uint8Array, keys: readonly string[] | undefined, times: Float64Array | undefined): void {
+    this.imputer.apply(X, missing);
+    this.standardizeRows(X, keys, times);
   }
 
   /** Columnar batch from records (vectorized once, typed arrays out). */
@@ -734,6 +847,8 @@ export class AnomalyDetector {
       surprise: new Float64Array(n),
       iforestSurprise: new Float64Array(n),
       rcfSurprise: new Float64Array(n),
+      baseline: new Float64Array(n),
+      baselineSurprise: new Float64Array(n),
     };
     if (n === 0) return out;
     if (!this.fitted && !learn) throw new Error('score: the detector is not fitted; call fit() first, or update() to stream');
@@ -742,14 +857,11 @@ export class AnomalyDetector {
     const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
     const keys = input.segments;
     const times = input.times;
-    // Batch: impute with training medians and score the IF on the whole matrix at once.
-    if (!learn) {
-      this.imputer.apply(X, missing);
-      this.standardizeRows(X, keys, times);
-    }
+    // Batch: impute with training medians and standardise every row up front.
+    if (!learn) this.prepareBatch(X, missing, keys, times);
     // Batch views: per segment, a copy of the shingle and a fresh alert state.
     const views = new Map<string, SegmentState>();
-    const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
+    const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, lZ: NaN, sZ: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
     const sc = this.scratch;
     const allExpected = opts.expected === 'all';
     const every = Math.max(1, Math.min(10000, Math.ceil(n / 100)));
@@ -786,12 +898,12 @@ export class AnomalyDetector {
         let v = views.get(key);
         if (v === undefined) {
           const base = this.segments.peek(key) ?? this.newSegment(key, true);
-          v = { ...base, shingle: Float64Array.from(base.shingle), decision: newDecisionState() };
+          v = { ...base, shingle: Float64Array.from(base.shingle), zWin: Float64Array.from(base.zWin), decision: newDecisionState() };
           views.set(key, v);
         }
         seg = v;
       }
-      this.processPoint(seg, X.data, i * d, time, learn, results !== null, outcome);
+      this.processPoint(seg, X.data, i * d, missing, time, learn, results !== null, outcome);
       out.score[i] = outcome.score;
       out.grade[i] = outcome.grade;
       out.isAnomaly[i] = outcome.isAnomaly ? 1 : 0;
@@ -802,6 +914,8 @@ export class AnomalyDetector {
       out.surprise[i] = outcome.surprise;
       out.iforestSurprise[i] = outcome.lIf;
       out.rcfSurprise[i] = outcome.lRcf;
+      out.baseline[i] = outcome.sZ;
+      out.baselineSurprise[i] = outcome.lZ;
       if (results) {
         const index = learn ? this.streamIndex : i;
         results.push(this.buildResult(index, seg, outcome, time, imputedMetrics(missing, this.columns, i), allExpected));
@@ -854,6 +968,8 @@ export class AnomalyDetector {
     out.surprise[i] = 0;
     out.iforestSurprise[i] = NaN;
     out.rcfSurprise[i] = NaN;
+    out.baseline[i] = NaN;
+    out.baselineSurprise[i] = NaN;
   }
 
   /**
@@ -925,6 +1041,10 @@ export class AnomalyDetector {
     if (c.segmentField !== undefined) config['segmentField'] = c.segmentField;
     if (c.maxAlertsPerDay !== undefined) config['maxAlertsPerDay'] = c.maxAlertsPerDay;
     if (c.supportIndex >= 0) config['supportField'] = this.columns[c.supportIndex];
+    if (c.metricSupport.length > 0) {
+      config['supportFields'] = Object.fromEntries(c.metricSupport.map(([m, f]) => [this.columns[m]!, f]));
+      config['minSupportPerMetric'] = c.minSupportPerMetric;
+    }
     if (this.shingleSize > 0 || c.shingleSize !== undefined) config['shingleSize'] = this.shingleSize || c.shingleSize;
     return {
       config,
@@ -940,7 +1060,7 @@ export class AnomalyDetector {
       globalLast: this.globalLast,
       imputer: this.imputer.toState(),
       iforest: this.iforest ? this.iforest.toModelParts() : null,
-      prior: { calIf: this.prior.calIf.toState(), calRcf: this.prior.calRcf.toState(), calEns: this.prior.calEns.toState() },
+      prior: { calIf: this.prior.calIf.toState(), calRcf: this.prior.calRcf.toState(), calEns: this.prior.calEns.toState(), calZ: this.prior.calZ.toState() },
       lazy: { rows: Float64Array.from(this.lazyRows), missing: Uint8Array.from(this.lazyMissing), shingles: Float64Array.from(this.lazyShingles) },
       segments: [...this.segments.entries()].map(([key, s]) => ({
         key,
@@ -952,6 +1072,8 @@ export class AnomalyDetector {
         calIf: s.calIf.toState(),
         calRcf: s.calRcf.toState(),
         calEns: s.calEns.toState(),
+        calZ: s.calZ.toState(),
+        zWin: s.zWin,
         imputerLast: this.imputer.segmentState(key) ?? null,
       })),
     };
@@ -979,6 +1101,7 @@ export class AnomalyDetector {
       calIf: ScoreCalibrator.fromState(b.prior.calIf),
       calRcf: ScoreCalibrator.fromState(b.prior.calRcf),
       calEns: ScoreCalibrator.fromState(b.prior.calEns),
+      calZ: ScoreCalibrator.fromState(b.prior.calZ),
     };
     det.lazyRows = Array.from(b.lazy.rows);
     det.lazyMissing = Array.from(b.lazy.missing);
@@ -997,6 +1120,8 @@ export class AnomalyDetector {
         calIf: ScoreCalibrator.fromState(s.calIf),
         calRcf: ScoreCalibrator.fromState(s.calRcf),
         calEns: ScoreCalibrator.fromState(s.calEns),
+        calZ: ScoreCalibrator.fromState(s.calZ),
+        zWin: s.zWin.length === det.shingleSize * det.d ? Float64Array.from(s.zWin) : new Float64Array(det.shingleSize * det.d).fill(NaN),
       };
       det.segments.set(s.key, seg);
       if (s.imputerLast) det.imputer.setSegmentState(s.key, s.imputerLast);
@@ -1007,7 +1132,7 @@ export class AnomalyDetector {
 
 // ---------------------------------------------------------------- helpers
 
-const EMPTY_OUTCOME: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
+const EMPTY_OUTCOME: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, lZ: NaN, sZ: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
 
 function nanMask(m: Matrix): Uint8Array {
   const mask = new Uint8Array(m.data.length);

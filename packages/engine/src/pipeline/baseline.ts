@@ -20,6 +20,13 @@
  *   values, and segments unseen in training, use the global centre/scale.
  * Scales never go below 5% of the metric's global scale (a bin of identical
  * values would otherwise make any change infinitely surprising).
+ *
+ * Weekdays and weekends (UTC Saturday and Sunday) keep separate hourly bins: contact
+ * volume on a weekend is often a third to a half of a weekday's, and one pooled bin
+ * would hold both levels, centring between them and taking their gap for noise (a
+ * weekday volume collapse then reads as a ~2-sigma dip). A day type whose pooled bin
+ * has fewer than MIN_BIN values (the first weekend after a weekday-only training)
+ * borrows the other day type's bin, then the global centre/scale.
  */
 import type { Matrix } from '../matrix.ts';
 
@@ -37,7 +44,7 @@ export interface BaselineState {
   readonly scale: Float64Array;
   /** Segment keys with hourly baselines, in the order of their blocks below. */
   readonly keys: readonly string[];
-  /** Per segment: HOURS x d rings of BIN_CAPACITY values (NaN = empty slot), oldest first. */
+  /** Per segment, weekday then weekend: HOURS x d rings of BIN_CAPACITY values (NaN = empty slot), oldest first. */
   readonly hourlyValues: Float64Array;
 }
 
@@ -85,6 +92,8 @@ class HourlyBins {
     this.dirty[j] = 1;
     this.dirty[((h + 1) % HOURS) * this.d + m] = 1;
   }
+  /** Values pooled into bin j's estimate (its own and its neighbours'), valid after binStats. */
+  readonly pooled = new Int32Array(HOURS * this.d);
   /** Values in arrival order (oldest first), NaN-padded, for saving. */
   ordered(j: number, out: Float64Array, at: number): void {
     const c = this.count[j]!;
@@ -97,7 +106,8 @@ export class Baseline {
   readonly d: number;
   center: Float64Array;
   scale: Float64Array;
-  private hourly = new Map<string, HourlyBins>();
+  /** Per segment: [weekday bins, weekend bins]. */
+  private hourly = new Map<string, [HourlyBins, HourlyBins]>();
   private readonly buf = new Float64Array(3 * BIN_CAPACITY);
 
   constructor(d: number) {
@@ -143,8 +153,8 @@ export class Baseline {
     for (const r of order) {
       const key = keys ? keys[r]! : '';
       let bins = this.hourly.get(key);
-      if (bins === undefined) this.hourly.set(key, (bins = new HourlyBins(this.d)));
-      this.observe(bins, X.data, r * this.d, missing, times[r]!);
+      if (bins === undefined) this.hourly.set(key, (bins = [new HourlyBins(this.d), new HourlyBins(this.d)]));
+      this.observe(bins[dayTypeOf(times[r]!)], X.data, r * this.d, missing, times[r]!);
     }
   }
 
@@ -155,7 +165,7 @@ export class Baseline {
    */
   update(src: ArrayLike<number>, offset: number, missing: ArrayLike<number>, key: string, time: number): void {
     const bins = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
-    if (bins) this.observe(bins, src, offset, missing, time);
+    if (bins) this.observe(bins[dayTypeOf(time)], src, offset, missing, time);
   }
 
   private observe(bins: HourlyBins, src: ArrayLike<number>, offset: number, missing: ArrayLike<number> | undefined, time: number): void {
@@ -174,6 +184,7 @@ export class Baseline {
       const a = ((h + HOURS - 1) % HOURS) * this.d + m;
       const b = ((h + 1) % HOURS) * this.d + m;
       const n = mergeSorted3(bins.sorted, a * BIN_CAPACITY, bins.count[a]!, j * BIN_CAPACITY, bins.count[j]!, b * BIN_CAPACITY, bins.count[b]!, this.buf);
+      bins.pooled[j] = n;
       if (n < MIN_BIN) {
         bins.center[j] = this.center[m]!;
         bins.scale[j] = this.scale[m]!;
@@ -186,14 +197,26 @@ export class Baseline {
     return j;
   }
 
+  /** The bins of the record's day type, or of the other day type where those are too thin (see the file comment). */
+  private binsFor(pair: [HourlyBins, HourlyBins], time: number, h: number, m: number): HourlyBins {
+    const t = dayTypeOf(time);
+    const own = pair[t];
+    const j = this.binStats(own, h, m);
+    if (own.pooled[j]! >= MIN_BIN) return own;
+    const other = pair[1 - t]!;
+    this.binStats(other, h, m);
+    return other.pooled[j]! >= MIN_BIN ? other : own;
+  }
+
   /** Writes z of row `src[offset..offset+d)` into `out[outOffset..]` (may alias). */
   standardize(src: ArrayLike<number>, offset: number, key: string, time: number, out: Float64Array, outOffset: number): void {
     const d = this.d;
-    const bins = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
-    if (bins) {
+    const pair = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
+    if (pair) {
       const h = hourOf(time);
       for (let m = 0; m < d; m++) {
-        const j = this.binStats(bins, h, m);
+        const bins = this.binsFor(pair, time, h, m);
+        const j = h * d + m;
         out[outOffset + m] = (src[offset + m]! - bins.center[j]!) / bins.scale[j]!;
       }
     } else {
@@ -203,9 +226,11 @@ export class Baseline {
 
   /** The metric value of a standardised value z (metric m, for that segment and time). */
   unstandardize(m: number, z: number, key: string, time: number): number {
-    const bins = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
-    if (bins) {
-      const j = this.binStats(bins, hourOf(time), m);
+    const pair = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
+    if (pair) {
+      const h = hourOf(time);
+      const bins = this.binsFor(pair, time, h, m);
+      const j = h * this.d + m;
       return bins.center[j]! + bins.scale[j]! * z;
     }
     return this.center[m]! + this.scale[m]! * z;
@@ -219,10 +244,10 @@ export class Baseline {
   toState(): BaselineState {
     const keys = [...this.hourly.keys()];
     const n = HOURS * this.d;
-    const hv = new Float64Array(keys.length * n * BIN_CAPACITY);
+    const hv = new Float64Array(keys.length * 2 * n * BIN_CAPACITY);
     keys.forEach((k, i) => {
-      const bins = this.hourly.get(k)!;
-      for (let j = 0; j < n; j++) bins.ordered(j, hv, (i * n + j) * BIN_CAPACITY);
+      const pair = this.hourly.get(k)!;
+      for (let t = 0; t < 2; t++) for (let j = 0; j < n; j++) pair[t]!.ordered(j, hv, (((i * 2 + t) * n) + j) * BIN_CAPACITY);
     });
     return { center: this.center.slice(), scale: this.scale.slice(), keys, hourlyValues: hv };
   }
@@ -230,23 +255,35 @@ export class Baseline {
   static fromState(d: number, s: BaselineState): Baseline {
     const b = new Baseline(d);
     const n = HOURS * d;
-    if (s.center.length !== d || s.scale.length !== d || s.hourlyValues.length !== s.keys.length * n * BIN_CAPACITY) {
+    const per = n * BIN_CAPACITY;
+    // Two blocks per segment (weekday, weekend); files written before the split hold one (weekday-and-weekend values together, loaded as weekday bins).
+    const blocks = s.keys.length === 0 ? 2 : s.hourlyValues.length / (s.keys.length * per);
+    if (s.center.length !== d || s.scale.length !== d || (blocks !== 1 && blocks !== 2)) {
       throw new Error(`Baseline.fromState: arrays do not match ${d} metrics and ${s.keys.length} hourly segments`);
     }
     b.center = Float64Array.from(s.center);
     b.scale = Float64Array.from(s.scale);
     s.keys.forEach((k, i) => {
-      const bins = new HourlyBins(d);
-      for (let j = 0; j < n; j++) {
-        for (let k2 = 0; k2 < BIN_CAPACITY; k2++) {
-          const v = s.hourlyValues[(i * n + j) * BIN_CAPACITY + k2]!;
-          if (v === v) bins.push(Math.floor(j / d), j % d, v);
+      const pair: [HourlyBins, HourlyBins] = [new HourlyBins(d), new HourlyBins(d)];
+      for (let t = 0; t < blocks; t++) {
+        for (let j = 0; j < n; j++) {
+          for (let k2 = 0; k2 < BIN_CAPACITY; k2++) {
+            const v = s.hourlyValues[(i * blocks + t) * per + j * BIN_CAPACITY + k2]!;
+            if (v === v) pair[t]!.push(Math.floor(j / d), j % d, v);
+          }
         }
       }
-      b.hourly.set(k, bins);
+      b.hourly.set(k, pair);
     });
     return b;
   }
+}
+
+/** 0 on weekdays, 1 on Saturday and Sunday (UTC). */
+function dayTypeOf(t: number): 0 | 1 {
+  // 1970-01-01 was a Thursday (day 4, Sunday = 0); no Date object per point.
+  const wd = (((Math.floor(t / 86_400_000) + 4) % 7) + 7) % 7;
+  return wd === 0 || wd === 6 ? 1 : 0;
 }
 
 function hourOf(t: number): number {

@@ -6,9 +6,11 @@
  *     baseline/{center,scale,hourlyValues}                     standardisation (baseline.ts)
  *     pipeline/globalLast                                    stream-only memory
  *     iforest/<array>                                        the Isolation Forest (toModelParts)
- *     cal/prior/{if,rcf,ens}                                 global calibration windows
+ *     cal/prior/{if,rcf,ens,z}                               global calibration windows (z: the baseline member, zscore.ts)
  *     lazy/rows, lazy/missing                                stream-only rows awaiting the lazy IF fit
- *     seg/<i>/shingle, seg/<i>/cal/{if,rcf,ens}              each segment's stream state
+ *     seg/<i>/shingle, seg/<i>/cal/{if,rcf,ens,z}, seg/<i>/zwin  each segment's stream state
+ * (cal/.../z and zwin were added with the baseline member; files without them load
+ * with an empty z calibrator and an empty window.)
  *     seg/<i>/rcf/<array>                                    each segment's RRCF (toState)
  *
  * Header: detector "anomaly-detector", params = config + fitted/threshold/counters,
@@ -36,6 +38,8 @@ export interface SegmentBundle {
   readonly calIf: CalibratorState;
   readonly calRcf: CalibratorState;
   readonly calEns: CalibratorState;
+  readonly calZ: CalibratorState;
+  readonly zWin: Float64Array;
   readonly imputerLast: readonly (number | null)[] | null;
 }
 
@@ -53,7 +57,7 @@ export interface DetectorBundle {
   readonly globalLast: Float64Array;
   readonly imputer: ImputerState;
   readonly iforest: { header: IsolationForestModelParts['header']; arrays: Record<string, ModelArray> } | null;
-  readonly prior: { calIf: CalibratorState; calRcf: CalibratorState; calEns: CalibratorState };
+  readonly prior: { calIf: CalibratorState; calRcf: CalibratorState; calEns: CalibratorState; calZ: CalibratorState };
   readonly lazy: { rows: Float64Array; missing: Uint8Array; shingles: Float64Array };
   readonly segments: readonly SegmentBundle[];
 }
@@ -69,6 +73,7 @@ export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
     'cal/prior/if': b.prior.calIf.values,
     'cal/prior/rcf': b.prior.calRcf.values,
     'cal/prior/ens': b.prior.calEns.values,
+    'cal/prior/z': b.prior.calZ.values,
     'lazy/rows': b.lazy.rows,
     'lazy/missing': b.lazy.missing,
     'lazy/shingles': b.lazy.shingles,
@@ -79,6 +84,8 @@ export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
     arrays[`seg/${i}/cal/if`] = s.calIf.values;
     arrays[`seg/${i}/cal/rcf`] = s.calRcf.values;
     arrays[`seg/${i}/cal/ens`] = s.calEns.values;
+    arrays[`seg/${i}/cal/z`] = s.calZ.values;
+    arrays[`seg/${i}/zwin`] = s.zWin;
     if (s.forest) for (const [name, a] of Object.entries(s.forest.arrays)) arrays[`seg/${i}/rcf/${name}`] = a;
     return {
       key: s.key,
@@ -129,6 +136,8 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
   const window = typeof cal?.window === 'number' ? cal.window : fail('calibration.window missing');
   const tailFraction = typeof cal?.tailFraction === 'number' ? cal.tailFraction : fail('calibration.tailFraction missing');
   const calState = (name: string): CalibratorState => ({ window, tailFraction, values: arr(name, Float64Array) });
+  // Parts added later (the baseline member): absent in older files.
+  const optCalState = (name: string): CalibratorState => ({ window, tailFraction, values: arrays[name] === undefined ? new Float64Array(0) : arr(name, Float64Array) });
   const num = (v: unknown, what: string): number => (typeof v === 'number' && Number.isFinite(v) ? v : fail(`${what} is not a number`));
   if (typeof p['config'] !== 'object' || p['config'] === null) fail('params.config missing');
   const ifHeader = meta['iforest'] as IsolationForestModelParts['header'] | null;
@@ -146,6 +155,8 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
       calIf: calState(`seg/${i}/cal/if`),
       calRcf: calState(`seg/${i}/cal/rcf`),
       calEns: calState(`seg/${i}/cal/ens`),
+      calZ: optCalState(`seg/${i}/cal/z`),
+      zWin: arrays[`seg/${i}/zwin`] === undefined ? new Float64Array(0) : arr(`seg/${i}/zwin`, Float64Array),
       imputerLast: (s['imputerLast'] as (number | null)[] | null) ?? null,
     };
   });
@@ -168,7 +179,7 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
     globalLast: arr('pipeline/globalLast', Float64Array),
     imputer: meta['imputer'] as ImputerState,
     iforest: ifHeader ? { header: ifHeader, arrays: Object.fromEntries(ifNames.map((n) => [n, arrays[`iforest/${n}`] ?? fail(`array iforest/${n} missing`)])) } : null,
-    prior: { calIf: calState('cal/prior/if'), calRcf: calState('cal/prior/rcf'), calEns: calState('cal/prior/ens') },
+    prior: { calIf: calState('cal/prior/if'), calRcf: calState('cal/prior/rcf'), calEns: calState('cal/prior/ens'), calZ: optCalState('cal/prior/z') },
     lazy: { rows: arr('lazy/rows', Float64Array), missing: arr('lazy/missing', Uint8Array), shingles: arr('lazy/shingles', Float64Array) },
     segments,
   };

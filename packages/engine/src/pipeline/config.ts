@@ -32,6 +32,9 @@ export interface ResolvedConfig {
   /** Column index of the support field in the spec, -1 when none. */
   readonly supportIndex: number;
   readonly minSupport: number;
+  /** Per-metric support: [metric column, count field] pairs (supportFields). */
+  readonly metricSupport: readonly (readonly [number, string])[];
+  readonly minSupportPerMetric: number;
   /** Scores kept by each calibrator. */
   readonly calibrationWindow: number;
   /** Stream-only: points after which the Isolation Forest is trained on what was seen. */
@@ -43,7 +46,7 @@ const SAMPLINGS: readonly SamplingMode[] = ['window', 'decay'];
 const KNOWN_KEYS = new Set([
   'fields', 'detector', 'timeField', 'segmentField', 'maxSegments', 'numTrees', 'sampleSize', 'shingleSize',
   'contamination', 'maxAlertsPerDay', 'minDuration', 'cooldown', 'sampling', 'timeDecay', 'seed',
-  'calibrationWindow', 'lazyFitAfter', 'seasonality', 'supportField', 'minSupport', 'ensembleRule',
+  'calibrationWindow', 'lazyFitAfter', 'seasonality', 'supportField', 'minSupport', 'ensembleRule', 'supportFields', 'minSupportPerMetric',
 ]);
 
 
@@ -139,12 +142,29 @@ export function resolveConfig(config: DetectorConfig): ResolvedConfig {
   if (typeof minSupport !== 'number' || !(minSupport >= 0) || !Number.isFinite(minSupport)) {
     throw new ConfigError(`minSupport must be a finite number >= 0, got ${JSON.stringify(config.minSupport)}`);
   }
+  const metricSupport: [number, string][] = [];
+  if (config.supportFields !== undefined) {
+    const sf = config.supportFields;
+    if (sf === null || typeof sf !== 'object' || Array.isArray(sf)) throw new ConfigError(`supportFields must be an object { metric: countField }, got ${JSON.stringify(sf)}`);
+    for (const [metric, field] of Object.entries(sf)) {
+      const m = spec.fields.findIndex((f) => f.name === metric);
+      if (m < 0) throw new ConfigError(`supportFields: "${metric}" is not a metric of the field spec (${spec.fields.map((f) => f.name).join(', ')})`);
+      if (typeof field !== 'string' || field === '') throw new ConfigError(`supportFields: the count field of "${metric}" must be a non-empty field name, got ${JSON.stringify(field)}`);
+      metricSupport.push([m, field]);
+    }
+  }
+  const minSupportPerMetric = config.minSupportPerMetric ?? 3;
+  if (typeof minSupportPerMetric !== 'number' || !(minSupportPerMetric >= 0) || !Number.isFinite(minSupportPerMetric)) {
+    throw new ConfigError(`minSupportPerMetric must be a finite number >= 0, got ${JSON.stringify(config.minSupportPerMetric)}`);
+  }
   const ensembleRule = config.ensembleRule ?? 'mean';
   if (!ENSEMBLE_RULES.includes(ensembleRule)) throw new ConfigError(`ensembleRule must be one of ${ENSEMBLE_RULES.join(', ')}, got ${JSON.stringify(config.ensembleRule)}`);
   return {
     ensembleRule,
     supportIndex,
     minSupport,
+    metricSupport,
+    minSupportPerMetric,
     seasonality,
     spec,
     detector,

@@ -1,5 +1,10 @@
 /**
- * The ensemble rule: how the calibrated Isolation Forest and RRCF scores combine.
+ * The ensemble rules: how the calibrated members combine — Isolation Forest and RRCF,
+ * plus, for batch-fitted detectors with a seasonal baseline, the per-metric robust z
+ * member (zscore.ts) joined by max ({@link combineFittedSurprises}); stream-only
+ * detectors use {@link combineStreamSurprises}. Measured in docs/results/ensemble.md.
+ *
+ * The forests' rule:
  *
  * Both members are first calibrated against their own recent score distribution
  * (calibration.ts) and expressed as SURPRISE, L = -ln P(tail). The ensemble's raw
@@ -60,4 +65,25 @@ export function combineStreamSurprises(lIf: number, lRcf: number): number {
   if (!hasRcf) return STREAM_IF_WEIGHT * lIf;
   if (!hasIf) return lRcf;
   return lRcf + STREAM_IF_WEIGHT * lIf;
+}
+
+/**
+ * The ensemble rule of a batch-fitted detector with the baseline member (zscore.ts,
+ * active with a seasonal baseline): the forests combine by `rule` (above), and the
+ * baseline member joins by MAX: L = max(L_forests, L_z). Why max and not a mean: the
+ * baseline member is the specialist for one metric moving alone (an AHT spike, a
+ * transfer surge, a CSAT drop), which is exactly what the forests see weakly, and a
+ * mean would dilute its evidence by the forests' "nothing unusual" (measured on the
+ * generated CX incidents, docs/results/cx-incidents.md). Every member is calibrated
+ * against its own training scores first, so a max of surprises compares like with
+ * like. This combined surprise is thresholded as it is, without the second calibration
+ * the two-forest ensemble gets (the threshold is still its (1 - contamination) training
+ * quantile, so contamination keeps its meaning): see AnomalyDetector.finalSurpriseOf.
+ * A member that did not score is left out.
+ */
+export function combineFittedSurprises(lIf: number, lRcf: number, lZ: number, rule: EnsembleRule = 'mean'): number {
+  const forests = combineSurprises(lIf, lRcf, rule);
+  if (lZ !== lZ) return forests;
+  if (forests !== forests) return lZ;
+  return forests > lZ ? forests : lZ;
 }

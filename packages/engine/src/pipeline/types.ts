@@ -55,6 +55,16 @@ export interface DetectorConfig {
   /** Smallest support for the other metrics to count. Default 5. */
   readonly minSupport?: number;
   /**
+   * Per metric, the field counting what that metric's value averages, e.g.
+   * `{ csat_avg: 'csat_responses' }`: where the count is below `minSupportPerMetric` (or absent),
+   * that metric alone is treated as missing (imputed, listed in `imputed`). A CSAT average of one
+   * or two survey answers jumps by whole points and would otherwise read as a CSAT drop. Record
+   * inputs only (fit/score/update with objects); the matrix paths ignore it.
+   */
+  readonly supportFields?: Readonly<Record<string, string>>;
+  /** Smallest per-metric count for `supportFields`. Default 3. */
+  readonly minSupportPerMetric?: number;
+  /**
    * Baseline each metric is standardised against before the detectors: 'hourly' (default):
    * per segment and hour of day, learned by `fit` from timed records spanning >= 20 h (else
    * global); 'none': one global median/scale per metric.
