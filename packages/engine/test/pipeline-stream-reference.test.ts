@@ -18,13 +18,14 @@ function series(n: number, seed: number, spikeAt = -1): { matrix: { data: Float6
   return { matrix: { data, rows: n, cols: 1 }, times: Float64Array.from({ length: n }, (_, i) => i * 300_000) };
 }
 
-test('single metric: shingle 1 and long-memory decay sampling by default; several metrics keep shingle 4 and the window', () => {
+test('single metric: shingle 1 and long-memory decay sampling by default; several metrics: shingle 4 and decay at AWS\'s 1/(10 sampleSize)', () => {
   const one = resolveConfig({ fields: 'value' });
   assert.equal(one.sampling, 'decay');
   assert.equal(one.timeDecay, 1e-5);
   const many = resolveConfig({ fields: 'a,b' });
-  assert.equal(many.sampling, 'window');
+  assert.equal(many.sampling, 'decay');
   assert.equal(many.timeDecay, 1 / 2560);
+  assert.equal(resolveConfig({ fields: 'a,b', sampling: 'window' }).sampling, 'window');
   const det = new AnomalyDetector({ fields: 'value', timeField: 't', ...SMALL });
   det.updateMatrix(series(40, 1));
   assert.equal(det.shingle, 1);

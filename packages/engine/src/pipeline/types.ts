@@ -39,7 +39,7 @@ export interface DetectorConfig {
   readonly minDuration?: number;
   /** Points after an alert during which no new alert opens. Default 0. */
   readonly cooldown?: number;
-  /** RRCF sampling of the stream. Default `window`. */
+  /** RRCF sampling of the stream: time-decayed (AWS's rule) or the last sampleSize points. Default `decay`. */
   readonly sampling?: SamplingMode;
   /** Time-decay for `decay` sampling (AWS RCF's timeDecay). Default 1/(10*sampleSize). */
   readonly timeDecay?: number;
