@@ -645,8 +645,8 @@ export class AnomalyDetector {
       const stream = learn && !this.batchRcf;
       let r: number;
       if (wantAttr && ready) {
-        r = stream ? forest.updateWithDetails(point, sc.attr) : forest.score(point);
-        if (!stream) forest.attribution(point, sc.attr);
+        // Batch: score and DiVector in one walk per tree (score() then attribution() walked twice).
+        r = stream ? forest.updateWithDetails(point, sc.attr) : forest.scoreWithAttribution(point, sc.attr);
         sumOverShingle(sc.attr.high, sc.attr.low, d, sc.rcfHigh, sc.rcfLow);
         haveRcfAttr = true;
       } else r = stream ? forest.update(point) : forest.score(point);
