@@ -6,9 +6,16 @@
 //   npm run bench:server -- --profile default  # one profile only
 //
 // For /score and /ingest at batch sizes 1, 100, 1000: records/s (requests/s x batch),
+// /ingest bodies carry new intervals each request (the same 4 queues, later slots);
 // p50/p99 latency. /ingest is acknowledged once records are durably written; scoring
 // (streaming update) follows in the background, so the streaming scoring rate is
 // measured separately (scored records per second while the ingest backlog drains).
+// `interactions` posts interaction records (one contact each) to /ingest: the server stores
+// them and rolls them up into 15-minute intervals; each request's contacts are 9 s apart
+// and later than the previous request's (autocannon setupRequest), so intervals close as
+// they would on a live feed. After the last /ingest run, GET /metrics gives the time spent
+// per stage (write: /ingest transactions; score: stream worker; results: storing results;
+// broadcast: SSE), per record.
 // Profiles: `default` = the shipped model (100 trees x 256 points); `light` = 10 trees x
 // 64 points, which shows the server's own cost (HTTP, validation, SQLite) under a cheap
 // model; `light-normal` = light with CX_DURABILITY=normal (no fsync per ingest commit).
@@ -27,8 +34,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const BATCHES = [1, 100, 1000];
 const profileArg = process.argv.indexOf('--profile');
 const PROFILES = {
-  default: { env: { CX_NUM_TREES: '100', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest'], note: '100 trees x 256 points (the shipped model), synchronous=FULL' },
-  light: { env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64' }, endpoints: ['score', 'ingest'], note: '10 trees x 64 points, synchronous=FULL' },
+  default: { env: { CX_NUM_TREES: '100', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '100 trees x 256 points (the shipped model), synchronous=FULL' },
+  light: { env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64' }, endpoints: ['score', 'ingest', 'interactions'], note: '10 trees x 64 points, synchronous=FULL' },
   'light-normal': {
     env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64', CX_DURABILITY: 'normal' },
     endpoints: ['ingest'],
@@ -52,21 +59,57 @@ const freePort = () =>
     });
   });
 
-/** Deterministic interval records, 4 queues, 15-minute slots. */
+/** A deterministic value in [0, 1) for record i and stream k (an integer hash: no repeats with a short period). */
+function u(i, k) {
+  let h = Math.imul(i + 1, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca77);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
+}
+
+/** Deterministic interval records, 4 queues, 15-minute slots, values varying without a short period. */
 function records(n, offset) {
   const queues = ['billing', 'tech_support', 'sales', 'retention'];
   return Array.from({ length: n }, (_, k) => {
     const i = offset + k;
+    const answered = u(i, 5) > 0.3;
     return {
       timestamp: new Date(Date.UTC(2026, 1, 2) + Math.floor(i / 4) * 900_000).toISOString(),
       queue: queues[i % 4],
-      volume: 20 + ((i * 7) % 30),
-      aht_avg: 300 + ((i * 37) % 120),
-      transfer_rate: 0.05 + ((i * 13) % 10) / 100,
-      csat_avg: i % 3 === 0 ? null : 3.8 + ((i * 11) % 10) / 10,
-      csat_responses: i % 3 === 0 ? 0 : 2,
+      volume: 20 + Math.floor(u(i, 1) * 30),
+      aht_avg: Math.round((300 + u(i, 2) * 120) * 10) / 10,
+      transfer_rate: Math.round((0.05 + u(i, 3) * 0.1) * 1e4) / 1e4,
+      csat_avg: answered ? Math.round((3.8 + u(i, 4)) * 100) / 100 : null,
+      csat_responses: answered ? 2 : 0,
     };
   });
+}
+
+/** Interaction records (the generator's columns), 9 s apart, continuing from `counter.next`. */
+function interactions(n, counter) {
+  const queues = ['billing', 'tech_support', 'sales', 'retention'];
+  const t0 = Date.UTC(2026, 1, 2);
+  return Array.from({ length: n }, () => {
+    const i = counter.next++;
+    return {
+      timestamp: new Date(t0 + i * 9000).toISOString(),
+      interaction_id: `bench-${i}`,
+      queue: queues[i % 4],
+      channel: 'phone',
+      aht_seconds: 240 + ((i * 37) % 300),
+      transfers: i % 11 === 0 ? 1 : 0,
+      csat: i % 4 === 0 ? 1 + (i % 5) : null,
+    };
+  });
+}
+
+/** Seconds per stage from GET /metrics (cx_stage_seconds_total), and the record counters. */
+async function stages(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const num = (re) => Number(re.exec(text)?.[1] ?? NaN);
+  const out = { ingested: num(/^cx_records_ingested_total\{source="ingest"\} (\S+)$/m), scored: num(/^cx_records_scored_total (\S+)$/m) };
+  for (const st of ['write', 'score', 'results', 'broadcast']) out[st] = num(new RegExp(`^cx_stage_seconds_total\\{stage="${st}"\\} (\\S+)$`, 'm'));
+  return out;
 }
 
 async function health(base) {
@@ -125,6 +168,7 @@ async function runProfile(name) {
   const rows = [];
   let startup = 0;
   let scoredPerSec = 0;
+  let stageCost = null;
   try {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -137,19 +181,28 @@ async function runProfile(name) {
         child = startServer(port, store, name);
         try {
           await waitReady(base, 60_000);
-          const body = JSON.stringify(records(batch, batch * 7));
+          const isIx = endpoint === 'interactions';
+          const counter = { next: 0 };
+          const before = isIx ? await health(base) : null;
           const res = await cannon({
-            url: `${base}/${endpoint}`,
+            url: `${base}/${isIx ? 'ingest' : endpoint}`,
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body,
+            // /score: the same body each request (stateless). /ingest: new records each request
+            // (later intervals; interactions: later contacts), so the streaming detector learns
+            // a stream, not one batch over and over (repeated points are far cheaper to learn).
+            ...(isIx
+              ? { requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(interactions(batch, counter)) }) }] }
+              : endpoint === 'ingest'
+                ? { requests: [{ setupRequest: (req) => { const b = JSON.stringify(records(batch, counter.next)); counter.next += batch; return { ...req, body: b }; } }] }
+                : { body: JSON.stringify(records(batch, batch * 7)) }),
             connections: CONNECTIONS,
             duration: DURATION,
             timeout: 60,
           });
           const ok = res.requests.total - res.non2xx - res.errors;
           const row = {
-            endpoint: `/${endpoint}`,
+            endpoint: endpoint === 'interactions' ? '/ingest (interactions)' : `/${endpoint}`,
             batch,
             requests: res.requests.total,
             recordsPerSec: Math.round((ok * batch) / res.duration),
@@ -168,13 +221,28 @@ async function runProfile(name) {
             const b = await health(base);
             scoredPerSec = ((b.store.scoredThrough - a.store.scoredThrough) / (Date.now() - ta)) * 1000;
             console.log(`[${name}] streaming scoring: ${scoredPerSec.toFixed(0)} records/s (backlog ${b.store.scoringBacklog})`);
+            const st = await stages(base);
+            stageCost = {
+              write: (st.write / st.ingested) * 1e6,
+              score: (st.score / st.scored) * 1e6,
+              results: (st.results / st.scored) * 1e6,
+              broadcast: (st.broadcast / st.scored) * 1e6,
+              ingested: st.ingested,
+              scored: st.scored,
+            };
+            console.log(`[${name}] per record: write ${stageCost.write.toFixed(1)} us, score ${stageCost.score.toFixed(1)} us, results ${stageCost.results.toFixed(1)} us, broadcast ${stageCost.broadcast.toFixed(1)} us`);
+          }
+          if (isIx) {
+            // The store is shared by the runs of a profile: this run's share is the difference.
+            const h = await health(base);
+            row.rollup = `${(h.rollup.interactions - before.rollup.interactions).toLocaleString('en-US')} interactions stored, ${(h.store.records - before.store.records).toLocaleString('en-US')} intervals closed (stored, then scored)`;
           }
         } finally {
           await stopServer(child);
         }
       }
     }
-    return { rows, startup, scoredPerSec };
+    return { rows, startup, scoredPerSec, stageCost };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -189,10 +257,13 @@ const lines = [
   '# Ingest server benchmark',
   '',
   `Measured by \`npm run bench:server\` (scripts/bench-server.mjs) on ${new Date().toISOString().slice(0, 10)}: autocannon on loopback,`,
-  `${DURATION} s per run, ${CONNECTIONS} connections, JSON bodies of interval records (4 queues), a freshly started server per run.`,
+  `${DURATION} s per run, ${CONNECTIONS} connections, JSON bodies of interval records (4 queues; /score: the same body each request; /ingest: later`,
+  'intervals each request; the `(interactions)` rows: interaction records, later contacts each request, rolled up into 15-minute intervals),',
+  'a freshly started server per run.',
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; shared with other jobs: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end.`,
   'With the load several times the core count, figures move by a factor of 2-3 between runs: compare within one run only.',
-  'Server: the built bundle, replay off, rate limit off, SQLite in WAL mode; scoring in worker threads.',
+  'Server: the built bundle, replay off, rate limit off, SQLite in WAL mode, group commit of concurrent /ingest requests; scoring in worker threads.',
+  'Analysis (where the time goes, what limits each figure): docs/server.md, section Performance.',
   '',
   '`/ingest` is answered once the batch is durably written; scoring (streaming update) runs after the answer,',
   'so its rate is the "streaming scoring" line. `/score` scores in the request (batch scoring, nothing stored).',
@@ -203,6 +274,16 @@ for (const [p, r] of Object.entries(results)) {
   lines.push('| endpoint | batch | records/s | p50 ms | p99 ms | requests | non-2xx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of r.rows) lines.push(`| ${row.endpoint} | ${row.batch} | ${row.recordsPerSec.toLocaleString('en-US')} | ${row.p50} | ${row.p99} | ${row.requests} | ${row.non2xx + row.errors} |`);
   if (PROFILES[p].endpoints.includes('ingest')) lines.push('', `Streaming scoring (stream worker draining the ingest backlog): ${Math.round(r.scoredPerSec).toLocaleString('en-US')} records/s.`);
+  const c = r.stageCost;
+  if (c) {
+    lines.push(
+      '',
+      `Where the time goes (GET /metrics \`cx_stage_seconds_total\` after the /ingest batch-1000 run: ${c.ingested.toLocaleString('en-US')} records written, ${c.scored.toLocaleString('en-US')} scored), per record:`,
+      `write (SQLite transaction, main thread) ${c.write.toFixed(1)} µs; score (stream worker, wall time of its calls) ${c.score.toFixed(1)} µs;`,
+      `results (SQLite update, main thread) ${c.results.toFixed(1)} µs; broadcast (SSE events built and written) ${c.broadcast.toFixed(1)} µs.`,
+    );
+  }
+  for (const row of r.rows) if (row.rollup) lines.push('', `Interactions at batch ${row.batch}: ${row.rollup}.`);
   lines.push('');
 }
 mkdirSync(join(root, 'docs/results'), { recursive: true });

@@ -15,11 +15,12 @@ import { SseHub } from './hub.ts';
 import { Metrics } from './metrics.ts';
 import { ModelManager } from './model.ts';
 import { ScoringPipeline } from './pipeline.ts';
-import { checkRecords, registerBodyParsers, type CheckedRecord } from './records.ts';
+import { BadRequest, checkRecords, registerBodyParsers, type CheckedRecord } from './records.ts';
+import { Rollup, ROLLUP_METRICS, type RollupPlan } from './rollup.ts';
 import { Replay } from './replay.ts';
-import { Store } from './store.ts';
+import { Store, type IngestOutcome } from './store.ts';
 import { bearerGuard } from './auth.ts';
-import type { ServerContext } from './context.ts';
+import type { IngestSummary, ServerContext } from './context.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { streamRoutes } from './routes/stream.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -29,6 +30,8 @@ import { pageRoutes } from './routes/page.ts';
 export const MAX_SCORING_BACKLOG = 200_000;
 /** Replay slots written at once on first start (2 days), so the page has history. */
 const BACKFILL_SLOTS = 192;
+/** How often the roll-up timer looks for intervals to close. */
+const ROLLUP_TICK_MS = 1000;
 
 export interface CxServer {
   readonly app: FastifyInstance;
@@ -64,6 +67,10 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
   const hub = new SseHub(config.maxSseClients, config.heartbeatMs, () => pipeline.scoredThrough);
   pipeline = new ScoringPipeline(store, model, hub, metrics, app.log);
   const metricNames = parseFieldSpec(config.fields).fields.map((f) => f.name);
+  const rollup = new Rollup(config.intervalMinutes * 60_000, config.intervalGraceSeconds * 1000, config.timeField, config.segmentField);
+  rollup.restore(store.rollupState((ts) => rollup.slotOf(ts)));
+  // Interaction records are rolled up only into fields the model scores.
+  const rollupOn = metricNames.some((m) => (ROLLUP_METRICS as readonly string[]).includes(m));
 
   const ctx: ServerContext = {
     config,
@@ -75,20 +82,141 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
     metricNames,
     startedAt: Date.now(),
     replay: null,
-    ingest(source: string, records: readonly CheckedRecord[]) {
-      if (pipeline.pending > MAX_SCORING_BACKLOG) {
-        throw Object.assign(new Error(`scoring backlog is full (${pipeline.pending} records waiting); retry shortly`), { statusCode: 503 });
-      }
-      const out = store.ingest(
-        source,
-        records.map((c) => ({ clientId: c.clientId, ts: c.ts, segment: c.segment, json: JSON.stringify(c.record) })),
-      );
-      metrics.addIngested(source, out.written.length);
-      metrics.duplicates += records.length - out.written.length;
-      pipeline.enqueue(out.written.map((w) => w.row));
-      return out;
+    rollup,
+    ingest(source: string, records: readonly CheckedRecord[]): IngestSummary {
+      const t = performance.now();
+      const w = writeIngest(source, records);
+      metrics.stageSeconds.write += (performance.now() - t) / 1000;
+      return finishIngest(source, w);
+    },
+    ingestGrouped(source: string, records: readonly CheckedRecord[]): Promise<IngestSummary> {
+      return new Promise((resolve, reject) => {
+        groupQueue.push({ source, records, resolve, reject });
+        if (groupQueue.length === 1) setImmediate(flushGroup);
+      });
     },
   };
+
+  interface Written {
+    readonly records: readonly CheckedRecord[];
+    readonly intervals: number;
+    readonly out: IngestOutcome;
+  }
+
+  /** Checks, splits and writes one request's records (a transaction, or a savepoint of the group's). */
+  function writeIngest(source: string, records: readonly CheckedRecord[]): Written {
+    if (pipeline.pending > MAX_SCORING_BACKLOG) {
+      throw Object.assign(new Error(`scoring backlog is full (${pipeline.pending} records waiting); retry shortly`), { statusCode: 503 });
+    }
+    const intervals: CheckedRecord[] = [];
+    const interactions: CheckedRecord[] = [];
+    for (const c of records) (c.interaction ? interactions : intervals).push(c);
+    if (interactions.length > 0 && !rollupOn) {
+      throw new BadRequest(
+        `record ${records.indexOf(interactions[0]!)} is an interaction record, but CX_FIELDS (${config.fields}) has none of the roll-up columns ${ROLLUP_METRICS.join(', ')}: send interval records`,
+      );
+    }
+    const out = store.ingest(
+      source,
+      intervals.map((c) => ({ clientId: c.clientId, ts: c.ts, segment: c.segment, json: JSON.stringify(c.record) })),
+      interactions.map((c) => ({ clientId: c.clientId, interaction: c.interaction!, json: JSON.stringify(c.record) })),
+      interactions.length > 0 ? { isLate: (ts) => rollup.isLate(ts), plan: (added) => rollup.plan(added, Date.now()) } : undefined,
+    );
+    return { records, intervals: intervals.length, out };
+  }
+
+  /** After the commit: the roll-up's memory follows the store, the new rows go to scoring; the answer. */
+  function finishIngest(source: string, w: Written, planApplied = false): IngestSummary {
+    const { records, out } = w;
+    const ix = out.interactions;
+    if (ix && !planApplied) rollup.apply(ix.plan);
+    metrics.addIngested(source, out.written.length + (ix ? ix.added.length + ix.late.length : 0));
+    metrics.duplicates += w.intervals - out.written.length + (ix ? ix.duplicate.filter(Boolean).length : 0);
+    pipeline.enqueue(ix && ix.rolled.length > 0 ? [...out.written.map((x) => x.row), ...ix.rolled] : out.written.map((x) => x.row));
+    // Per input record, in input order: the interval record's seq, or null for an interaction.
+    const seqs: (number | null)[] = new Array(records.length).fill(null);
+    let k = 0;
+    let first: number | null = null;
+    let last: number | null = null;
+    for (let i = 0; i < records.length; i++) {
+      if (records[i]!.interaction) continue;
+      const seq = out.seqs[k++]!;
+      seqs[i] = seq;
+      if (first === null || seq < first) first = seq;
+      if (last === null || seq > last) last = seq;
+    }
+    const summary: IngestSummary = { count: records.length, written: out.written.length, duplicates: w.intervals - out.written.length, seqs, firstSeq: first, lastSeq: last };
+    if (!ix) return summary;
+    return {
+      ...summary,
+      interactions: {
+        count: records.length - w.intervals,
+        written: ix.added.length + ix.late.length,
+        duplicates: ix.duplicate.filter(Boolean).length,
+        late: ix.late.length,
+        intervalsClosed: ix.rolled.length,
+      },
+    };
+  }
+
+  /**
+   * Group commit: the /ingest requests whose bodies were parsed in the same turn of the
+   * event loop (while the previous commit held it, say) are written in ONE transaction,
+   * each as a savepoint of it, and answered once it is committed: one fsync for all of
+   * them instead of one each. The roll-up plans each request's interactions against the
+   * state the previous one left (applied in memory as it goes, rolled back with the
+   * transaction). If the group's transaction fails, each request is retried alone, so one
+   * failure costs only its request.
+   */
+  const groupQueue: { source: string; records: readonly CheckedRecord[]; resolve: (s: IngestSummary) => void; reject: (e: unknown) => void }[] = [];
+  function flushGroup(): void {
+    const jobs = groupQueue.splice(0);
+    if (jobs.length > 1) {
+      const rollback = rollup.snapshot();
+      const t = performance.now();
+      let written: Written[] | null = null;
+      try {
+        written = store.group(() =>
+          jobs.map((r) => {
+            const w = writeIngest(r.source, r.records);
+            if (w.out.interactions) rollup.apply(w.out.interactions.plan);
+            return w;
+          }),
+        );
+      } catch {
+        rollback(); // retried one by one below
+      }
+      metrics.stageSeconds.write += (performance.now() - t) / 1000;
+      if (written) {
+        metrics.groupCommits++;
+        for (let k = 0; k < jobs.length; k++) jobs[k]!.resolve(finishIngest(jobs[k]!.source, written[k]!, true));
+        return;
+      }
+    }
+    for (const r of jobs) {
+      const t = performance.now();
+      let w: Written;
+      try {
+        w = writeIngest(r.source, r.records);
+      } catch (e) {
+        r.reject(e);
+        continue;
+      } finally {
+        metrics.stageSeconds.write += (performance.now() - t) / 1000;
+      }
+      r.resolve(finishIngest(r.source, w));
+    }
+  }
+
+  /** Closes intervals by the event-time clock when no interaction comes to close them (see rollup.ts). */
+  function closeDueIntervals(): void {
+    if (rollup.watermark === null) return;
+    const plan: RollupPlan = rollup.plan([], Date.now());
+    if (plan.intervals.length === 0 && plan.closedBefore === rollup.closedBefore) return;
+    const rows = store.commitRollup(plan);
+    rollup.apply(plan);
+    pipeline.enqueue(rows);
+  }
 
   registerBodyParsers(app, config);
 
@@ -144,6 +272,7 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
   pageRoutes(app, ctx);
 
   let pruneTimer: NodeJS.Timeout | null = null;
+  let rollupTimer: NodeJS.Timeout | null = null;
   let startedResolve!: () => void;
   let startedReject!: (e: Error) => void;
   const started = new Promise<void>((res, rej) => {
@@ -187,6 +316,14 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
       }
     }, 60_000);
     pruneTimer.unref();
+    rollupTimer = setInterval(() => {
+      try {
+        closeDueIntervals();
+      } catch (e) {
+        app.log.warn({ err: (e as Error).message }, 'closing intervals failed; retrying');
+      }
+    }, ROLLUP_TICK_MS);
+    rollupTimer.unref();
   }
 
   hub.start();
@@ -209,6 +346,7 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
       closed = true;
       ctx.replay?.stop();
       if (pruneTimer) clearInterval(pruneTimer);
+      if (rollupTimer) clearInterval(rollupTimer);
       hub.close();
       await app.close();
       pipeline.stop();

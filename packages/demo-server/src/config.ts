@@ -59,6 +59,10 @@ export interface ServerConfig {
   readonly trainMaxRecords: number;
   readonly logLevel: string;
   readonly widgetDir: string;
+  /** Interval length (minutes) interaction records are rolled up into. */
+  readonly intervalMinutes: number;
+  /** An interval closes this many seconds after its end (by the event-time clock; see rollup.ts). */
+  readonly intervalGraceSeconds: number;
 }
 
 /** packages/widget/dist, from src/config.ts and from the bundle dist/main.js alike (both one level below the package). */
@@ -93,6 +97,8 @@ export const DEFAULTS: ServerConfig = {
   trainMaxRecords: 50_000,
   logLevel: 'info',
   widgetDir: DEFAULT_WIDGET_DIR,
+  intervalMinutes: 15,
+  intervalGraceSeconds: 60,
 };
 
 type Key = keyof ServerConfig;
@@ -224,6 +230,8 @@ const SETTINGS: readonly { key: Key; env: string; flag?: string; parse: Parser }
   { key: 'trainMaxRecords', env: 'CX_TRAIN_MAX_RECORDS', parse: intIn(16, 10_000_000) },
   { key: 'logLevel', env: 'CX_LOG_LEVEL', flag: '--log-level', parse: logLevel },
   { key: 'widgetDir', env: 'CX_WIDGET_DIR', parse: text() },
+  { key: 'intervalMinutes', env: 'CX_INTERVAL', parse: intIn(1, 1440) },
+  { key: 'intervalGraceSeconds', env: 'CX_INTERVAL_GRACE', parse: intIn(0, 86_400) },
 ];
 
 export interface ConfigSources {

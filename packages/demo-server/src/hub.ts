@@ -4,7 +4,7 @@
  * Wire format (text/event-stream):
  *   id: <store seq>            every record event carries its store sequence number
  *   event: scored              one per scored record
- *   data: {"seq":..,"receivedAt":..,"source":"ingest|replay","record":{..},"result":{..}}
+ *   data: {"seq":..,"receivedAt":..,"source":"ingest|replay|rollup","record":{..},"result":{..}}
  *
  *   id: <store seq>
  *   event: anomaly             additionally, when result.isAnomaly (same data)

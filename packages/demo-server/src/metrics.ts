@@ -18,7 +18,16 @@ export class Metrics {
   anomalies = 0;
   scored = 0;
   duplicates = 0;
+  /** Transactions that wrote several /ingest requests at once (group commit). */
+  groupCommits = 0;
   rejected = 0;
+  /**
+   * Seconds spent per stage of the ingest path (where the time goes, for the bench and for
+   * operators): `write` the /ingest transactions (main thread, fsync included); `score` the
+   * stream worker's scoring of stored records (wall time of its calls); `results` storing
+   * their Results; `broadcast` building and writing the SSE events.
+   */
+  readonly stageSeconds = { write: 0, score: 0, results: 0, broadcast: 0 };
 
   request(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
@@ -57,7 +66,10 @@ export class Metrics {
     counter('cx_records_scored_total', 'Stored records scored by the streaming detector.', this.scored);
     counter('cx_anomalies_total', 'Scored records flagged as anomalies.', this.anomalies);
     counter('cx_duplicate_records_total', 'Ingested records skipped because their client id was already stored.', this.duplicates);
+    counter('cx_ingest_group_commits_total', 'Transactions that wrote several /ingest requests at once (group commit).', this.groupCommits);
     counter('cx_rejected_requests_total', 'Requests rejected as malformed (400) or too large (413).', this.rejected);
+    out.push('# HELP cx_stage_seconds_total Seconds spent per stage of the ingest path (write: /ingest transactions; score: stream scoring; results: storing results; broadcast: SSE).', '# TYPE cx_stage_seconds_total counter');
+    for (const [stage, v] of Object.entries(this.stageSeconds)) out.push(`cx_stage_seconds_total${labelText({ stage })} ${v}`);
     for (const [name, g] of Object.entries(gauges)) out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
     return out.join('\n') + '\n';
   }

@@ -115,10 +115,14 @@ export class ScoringPipeline {
       while (!this.stopped && this.pending > 0) {
         const end = Math.min(this.queue.length, this.head + SCORE_CHUNK);
         const batch = this.queue.slice(this.head, end);
+        let t = performance.now();
         const results = await this.scoreBatch(batch);
+        const stage = this.metrics.stageSeconds;
+        stage.score += (performance.now() - t) / 1000;
         if (this.stopped) return;
         const pairs: { seq: number; result: string }[] = new Array(batch.length);
         let text = '';
+        const tb = performance.now();
         for (let i = 0; i < batch.length; i++) {
           const json = results.json[i] ?? '{"error":"could not be scored"}';
           pairs[i] = { seq: batch[i]!.row.seq, result: json };
@@ -126,15 +130,20 @@ export class ScoringPipeline {
           if (isAnomaly) this.metrics.anomalies++;
           text += recordEvents({ ...batch[i]!.row, result: json }, isAnomaly);
         }
+        t = performance.now();
+        stage.broadcast += (t - tb) / 1000;
         try {
           this.store.setResults(pairs);
         } catch (e) {
           // Derived data: on failure the records are scored again at the next start-up.
           this.log.error({ err: (e as Error).message }, 'storing results failed');
         }
+        const t2 = performance.now();
+        stage.results += (t2 - t) / 1000;
         this.metrics.scored += batch.length;
         this.scoredThrough = batch[batch.length - 1]!.row.seq;
         this.hub.send(text);
+        stage.broadcast += (performance.now() - t2) / 1000;
         this.head = end;
         if (this.head > 4096 && this.head * 2 > this.queue.length) {
           this.queue = this.queue.slice(this.head);

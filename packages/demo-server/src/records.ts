@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { CsvError, parseCsv, parseFieldSpec, parseTime } from './engine.ts';
 import type { ServerConfig } from './config.ts';
+import { INTERACTION_FIELDS, INTERACTION_NUMERIC, type Interaction } from './rollup.ts';
 
 /** Most fields a record may carry (the configured metrics, time, segment, id and a few extra columns). */
 export const MAX_FIELDS = 64;
@@ -94,7 +95,7 @@ export function csvToRecords(text: string, metrics: ReadonlySet<string>): Record
     if (seen.has(h)) throw new BadRequest(`CSV body: header column "${h}" appears twice`);
     seen.add(h);
   }
-  const isMetric = header.map((h) => metrics.has(h));
+  const isMetric = header.map((h) => metrics.has(h) || (INTERACTION_NUMERIC as readonly string[]).includes(h));
   const out: Record<string, unknown>[] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
@@ -120,6 +121,7 @@ export function csvToRecords(text: string, metrics: ReadonlySet<string>): Record
 
 /** Registers the body parsers on an instance: JSON (array, or `{records}` for /score), NDJSON, CSV. */
 export function registerBodyParsers(app: FastifyInstance, config: ServerConfig): void {
+  // Metric columns, and the numeric columns of interaction records, become numbers.
   const metrics = new Set(parseFieldSpec(config.fields).fields.map((f) => f.name));
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -148,8 +150,9 @@ export function registerBodyParsers(app: FastifyInstance, config: ServerConfig):
 /**
  * The JSON schema of a batch of records for the configured fields. ajv runs with
  * coerceTypes off (see app.ts), so "12" in a metric is rejected, not silently converted.
- * Interaction records (one contact: `aht_seconds`, `transfers`, `csat`) are accepted too;
- * the server rolls them up into interval records per segment (see aggregate.ts).
+ * Interaction records (one contact: `aht_seconds`, `transfers`, `csat`) pass it too (their
+ * columns are extra columns here); checkRecords tells them apart, and /ingest rolls them up
+ * into interval records per segment (rollup.ts).
  */
 export function batchSchema(config: ServerConfig): Record<string, unknown> {
   const metricNames = parseFieldSpec(config.fields).fields.map((f) => f.name);
@@ -180,6 +183,40 @@ export interface CheckedRecord {
   readonly ts: number;
   readonly segment: string | null;
   readonly clientId: string | null;
+  /** Set when this is an interaction record (no metric field, an `aht_seconds`), for the roll-up. */
+  readonly interaction?: Interaction;
+}
+
+/** How far ahead of the server's clock an interaction's time may be. */
+const MAX_FUTURE_MS = 24 * 3600_000;
+
+const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** An interaction record's fields (see rollup.ts), or a 400 naming the field. */
+function checkInteraction(rec: Record<string, unknown>, i: number, ts: number, segment: string | null, timeField: string): Interaction {
+  const F = INTERACTION_FIELDS;
+  const where = (f: string): string => `record ${i} (body/${i}/${f})`;
+  // One contact from the far future would close every interval up to its time (all later contacts late).
+  if (ts > Date.now() + MAX_FUTURE_MS) throw new BadRequest(`${where(timeField)}: an interaction more than a day in the future (${new Date(ts).toISOString()}) is refused: it would close every interval before it`);
+  const aht = rec[F.aht];
+  if (!num(aht) || aht < 0) throw new BadRequest(`${where(F.aht)}: an interaction's handle time must be a number of seconds >= 0, got ${JSON.stringify(aht)}`);
+  let transferred = false;
+  const transfers = rec[F.transfers];
+  const flag = rec[F.transferred];
+  if (transfers !== undefined && transfers !== null) {
+    if (!num(transfers) || transfers < 0) throw new BadRequest(`${where(F.transfers)}: must be a count >= 0, got ${JSON.stringify(transfers)}`);
+    transferred = transfers > 0;
+  } else if (flag !== undefined && flag !== null) {
+    if (flag !== true && flag !== false && flag !== 0 && flag !== 1) throw new BadRequest(`${where(F.transferred)}: must be true, false, 1 or 0, got ${JSON.stringify(flag)}`);
+    transferred = flag === true || flag === 1;
+  }
+  const c = rec[F.csat];
+  let csat: number | null = null;
+  if (c !== undefined && c !== null && c !== '') {
+    if (!num(c)) throw new BadRequest(`${where(F.csat)}: must be a number, or null / empty for no survey answer, got ${JSON.stringify(c)}`);
+    csat = c;
+  }
+  return { ts, segment, aht, transferred, csat };
 }
 
 /**
@@ -206,14 +243,20 @@ export function checkRecords(records: readonly Record<string, unknown>[], config
         throw new BadRequest(`record ${i} (body/${i}/${m}): must be a number or null`);
       } else if (v === null) hasMetric = true;
     }
-    if (!hasMetric) throw new BadRequest(`record ${i} (body/${i}): has none of the metric fields ${metrics.join(', ')}`);
+    const isInteraction = !hasMetric && rec[INTERACTION_FIELDS.aht] !== undefined;
+    if (!hasMetric && !isInteraction) {
+      throw new BadRequest(`record ${i} (body/${i}): has none of the metric fields ${metrics.join(', ')} (interval record), nor ${INTERACTION_FIELDS.aht} (interaction record)`);
+    }
     for (const k in rec) {
       const v = rec[k];
       if (typeof v === 'number' && !Number.isFinite(v)) throw new BadRequest(`record ${i} (body/${i}/${k}): ${v} is not a finite number`);
     }
     const seg = rec[config.segmentField];
-    const id = rec[config.idField];
-    out[i] = { record: rec, ts, segment: typeof seg === 'string' ? seg : null, clientId: id === undefined || id === null ? null : String(id) };
+    const segment = typeof seg === 'string' ? seg : null;
+    let id = rec[config.idField];
+    if (isInteraction && (id === undefined || id === null)) id = rec[INTERACTION_FIELDS.id];
+    const clientId = id === undefined || id === null ? null : String(id);
+    out[i] = isInteraction ? { record: rec, ts, segment, clientId, interaction: checkInteraction(rec, i, ts, segment, config.timeField) } : { record: rec, ts, segment, clientId };
   }
   return out;
 }

@@ -20,6 +20,9 @@ describe('loadConfig', () => {
     assert.equal(c.bodyLimit, 1024 * 1024);
     assert.deepEqual(c.corsOrigins, []);
     assert.equal(c.ingestToken, undefined);
+    assert.equal(c.intervalMinutes, 15);
+    assert.equal(c.intervalGraceSeconds, 60);
+    assert.equal(loadConfig({ env: { CX_INTERVAL: '5', CX_INTERVAL_GRACE: '0' } }).intervalMinutes, 5);
   });
 
   test('file < environment < flags', () => {
@@ -52,6 +55,8 @@ describe('loadConfig', () => {
     [{ CX_RATE_LIMIT: '-1' }, [], /^CX_RATE_LIMIT: /],
     [{ CX_MAX_SSE_CLIENTS: '1.5' }, [], /^CX_MAX_SSE_CLIENTS: /],
     [{ CX_LOG_LEVEL: 'loud' }, [], /^CX_LOG_LEVEL: must be one of/],
+    [{ CX_INTERVAL: '0' }, [], /^CX_INTERVAL: must be an integer in \[1, 1440\], got "0"/],
+    [{ CX_INTERVAL_GRACE: '1m' }, [], /^CX_INTERVAL_GRACE: must be an integer in \[0, 86400\]/],
     [{ CX_TIME_FIELD: 'aht_avg' }, [], /^CX_TIME_FIELD: "aht_avg" is also a metric/],
     [{ CX_CONFIG: '/nonexistent/cx.json' }, [], /^CX_CONFIG: cannot read config file/],
     [{}, ['--prot', '1'], /^--prot: unknown option/],

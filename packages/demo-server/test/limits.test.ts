@@ -2,6 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Store } from '../src/store.ts';
 import { interval, post, startServer, tempDir } from './helpers.ts';
 
@@ -46,6 +47,27 @@ describe('Store', () => {
     assert.deepEqual(store.since(0, 100).map((r) => r.seq), [7, 8, 9, 10]);
     store.ingest('ingest', [rec(11)]);
     assert.equal(store.lastSeq(), 11);
+    store.close();
+  });
+
+  test('lastTimestamp: the latest time per source, kept across restarts, also for a store written before it was kept', () => {
+    const file = join(tempDir(), 's.sqlite');
+    let store = new Store(file);
+    store.ingest('replay', [rec(5), rec(9), rec(7)]);
+    store.ingest('ingest', [rec(20)]);
+    store.ingest('replay', [rec(8)]);
+    assert.equal(store.lastTimestamp('replay'), 9);
+    assert.equal(store.lastTimestamp('ingest'), 20);
+    assert.equal(store.lastTimestamp('rollup'), null);
+    store.close();
+    // An older store: no meta key (removed here by hand), the time is found by a scan, then kept.
+    const raw = new Database(file);
+    raw.prepare("DELETE FROM meta WHERE key LIKE 'last_ts:%'").run();
+    raw.close();
+    store = new Store(file);
+    assert.equal(store.lastTimestamp('replay'), 9);
+    store.ingest('replay', [rec(3)]);
+    assert.equal(store.lastTimestamp('replay'), 9, 'an older record does not move it back');
     store.close();
   });
 

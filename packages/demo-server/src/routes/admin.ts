@@ -100,6 +100,12 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext, guard: Gua
         fields: ctx.config.fields,
       },
       store: { records: ctx.store.count(), lastSeq: ctx.store.lastSeq(), scoredThrough: ctx.pipeline.scoredThrough, scoringBacklog: ctx.pipeline.pending },
+      rollup: {
+        intervalMinutes: ctx.config.intervalMinutes,
+        interactions: ctx.store.interactionCount(),
+        openIntervals: ctx.rollup.openSlots,
+        closedBefore: ctx.rollup.closedBefore === null ? null : new Date(ctx.rollup.closedBefore).toISOString(),
+      },
       replay: ctx.replay
         ? { on: true, speed: ctx.config.replaySpeed, queues: ctx.replay.queues, clock: new Date(ctx.replay.clock).toISOString(), emitted: ctx.replay.emitted, injections: ctx.replay.activeInjections }
         : { on: false },

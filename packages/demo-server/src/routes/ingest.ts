@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import { batchSchema, checkRecords, unwrapRecords, BadRequest } from '../records.ts';
 import type { CxRecord } from '../engine.ts';
+import { INTERACTION_FIELDS } from '../rollup.ts';
 
 /** Waits for the model (start-up training) at most this long before answering 503. */
 const MODEL_WAIT_MS = 30_000;
@@ -29,21 +30,20 @@ export function ingestRoutes(app: FastifyInstance, ctx: ServerContext, guard: ((
   app.post<{ Body: Record<string, unknown>[] }>('/ingest', { schema, preValidation: unwrap, ...(guard ? { preHandler: guard as never } : {}) }, async (req, reply) => {
     const checked = checkRecords(req.body, ctx.config, ctx.metricNames);
     (req as { recordCount?: number }).recordCount = checked.length;
-    const out = ctx.ingest('ingest', checked);
-    const written = out.written.length;
-    return reply.code(written > 0 ? 201 : 200).send({
-      count: checked.length,
-      written,
-      duplicates: checked.length - written,
-      seqs: out.seqs,
-      firstSeq: out.seqs.length ? Math.min(...out.seqs) : null,
-      lastSeq: out.seqs.length ? Math.max(...out.seqs) : null,
-    });
+    const out = await ctx.ingestGrouped('ingest', checked);
+    const wrote = out.written + (out.interactions?.written ?? 0);
+    return reply.code(wrote > 0 ? 201 : 200).send(out);
   });
 
   app.post<{ Body: Record<string, unknown>[] }>('/score', { schema, preValidation: unwrap }, async (req, reply) => {
     const checked = checkRecords(req.body, ctx.config, ctx.metricNames);
     (req as { recordCount?: number }).recordCount = checked.length;
+    const ix = checked.findIndex((c) => c.interaction);
+    if (ix !== -1) {
+      throw new BadRequest(
+        `record ${ix} is an interaction record (${INTERACTION_FIELDS.aht}): POST /score scores interval records; POST /ingest rolls interactions up into ${ctx.config.intervalMinutes}-minute intervals`,
+      );
+    }
     await modelReady(ctx);
     // The worker answers with the results' JSON text: spliced in, not re-serialised.
     const results = await ctx.model.score(checked.map((c) => c.record as CxRecord));
