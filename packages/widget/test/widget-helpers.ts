@@ -10,11 +10,13 @@ export const TEST_OPTIONS = { numTrees: 20, sampleSize: 64, seed: 5 };
  * `days` of generated intervals with one planted incident (an hour of very long AHT and many
  * transfers on the first queue, day 3 at 11:00 UTC), so every test widget has anomalies to show.
  */
+export const INCIDENT_START = Date.UTC(2026, 0, 7, 11);
+export const INCIDENT_END = INCIDENT_START + 3_600_000;
+
 export function smallData(days = 4, queues = ['billing', 'sales']): CxRecord[] {
-  const start = Date.UTC(2026, 0, 7, 11);
   return intervalRecords(days, 5, queues).records.map((r) => {
     const t = Date.parse(String(r.timestamp));
-    if (r.queue !== queues[0] || t < start || t >= start + 3_600_000) return r;
+    if (r.queue !== queues[0] || t < INCIDENT_START || t >= INCIDENT_END) return r;
     return { ...r, aht_avg: String(Number(r.aht_avg) * 6 + 2000), transfer_rate: '0.65' };
   });
 }

@@ -1,5 +1,4 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property, state, query } from 'lit/decorators.js';
 import { parseFieldSpec, type CxRecord, type DetectorConfig, type FieldDef, type Progress, type Result } from '@cx-anomaly/engine';
 import { createEngineClient } from '../../engine-client/index.ts';
 import type { EngineClient, TrainSummary } from '../../engine-client/types.ts';
@@ -100,56 +99,112 @@ const DEFAULT_WARMUP = 192;
  */
 export class CxAnomalyWidget extends LitElement {
   static override styles = [tokens, base, styles];
+  /** Reactive properties (Lit's static declaration: no decorator helpers in the bundle). */
+  static override properties = {
+    src: { reflect: true },
+    stream: { reflect: true },
+    metrics: { reflect: true },
+    timeField: { attribute: 'time-field', reflect: true },
+    segmentField: { attribute: 'segment-field', reflect: true },
+    contamination: { type: Number, reflect: true },
+    maxAlertsPerDay: { type: Number, attribute: 'max-alerts-per-day', reflect: true },
+    theme: { reflect: true },
+    workerUrl: { attribute: 'worker-url', reflect: true },
+    locale: { reflect: true },
+    suppressMinutes: { type: Number, attribute: 'suppress-minutes' },
+    maxRecords: { type: Number, attribute: 'max-records' },
+    warmup: { type: Number },
+    options: { attribute: false },
+    heading: {},
+    status: { state: true, attribute: false },
+    progress: { state: true, attribute: false },
+    error: { state: true, attribute: false },
+    streamState: { state: true, attribute: false },
+    paused: { state: true, attribute: false },
+    offlineCopyFrom: { state: true, attribute: false },
+    segmentFilter: { state: true, attribute: false },
+    timeRange: { state: true, attribute: false },
+    selectedSeq: { state: true, attribute: false },
+    hoverX: { state: true, attribute: false },
+    zoomed: { state: true, attribute: false },
+    version: { state: true, attribute: false },
+    announcement: { state: true, attribute: false },
+  };
 
   /** URL of a CSV or JSON file of records (JSON: an array, or `{ "records": [...] }`). */
-  @property({ reflect: true }) accessor src: string | undefined = undefined;
+  declare src: string | undefined;
   /** URL of a Server-Sent Events stream (e.g. the demo server's `/stream`). */
-  @property({ reflect: true }) accessor stream: string | undefined = undefined;
+  declare stream: string | undefined;
   /** Field spec: `aht_avg:high,csat_avg:low,transfer_rate:high,volume`. Default: every numeric column. */
-  @property({ reflect: true }) accessor metrics: string | undefined = undefined;
+  declare metrics: string | undefined;
   /** Field holding the record time. Default: a column named timestamp/time/ts/date. */
-  @property({ attribute: 'time-field', reflect: true }) accessor timeField: string | undefined = undefined;
+  declare timeField: string | undefined;
   /** Field whose values are separate series (e.g. `queue`). */
-  @property({ attribute: 'segment-field', reflect: true }) accessor segmentField: string | undefined = undefined;
+  declare segmentField: string | undefined;
   /** Expected share of anomalous points (sets the threshold). Default 0.01. */
-  @property({ type: Number, reflect: true }) accessor contamination: number | undefined = undefined;
+  declare contamination: number | undefined;
   /** Alert budget instead of contamination: at most this many alerts a day per segment. */
-  @property({ type: Number, attribute: 'max-alerts-per-day', reflect: true }) accessor maxAlertsPerDay: number | undefined = undefined;
+  declare maxAlertsPerDay: number | undefined;
   /** `light`, `dark` or `auto` (follows the system). */
-  @property({ reflect: true }) accessor theme: WidgetTheme = 'auto';
+  declare theme: WidgetTheme;
   /** Same-origin URL of `engine.worker.js`, for pages whose CSP forbids `blob:` workers. */
-  @property({ attribute: 'worker-url', reflect: true }) accessor workerUrl: string | undefined = undefined;
+  declare workerUrl: string | undefined;
   /** BCP 47 locale for numbers and dates. Default: the page's. */
-  @property({ reflect: true }) accessor locale: string | undefined = undefined;
+  declare locale: string | undefined;
   /** Minutes a dismissal mutes the same pattern (segment, metric, direction). Default 240. */
-  @property({ type: Number, attribute: 'suppress-minutes' }) accessor suppressMinutes = 240;
+  declare suppressMinutes: number;
   /** Records kept in memory (oldest dropped first). Default 200000. */
-  @property({ type: Number, attribute: 'max-records' }) accessor maxRecords = DEFAULT_MAX_RECORDS;
+  declare maxRecords: number;
   /** Stream/push records gathered before a first local model is trained. Default 192. */
-  @property({ type: Number }) accessor warmup = DEFAULT_WARMUP;
+  declare warmup: number;
   /**
    * More detector settings (property only): `numTrees`, `sampleSize`, `shingleSize`, `seed`,
    * `minDuration`, `cooldown`, `detector`, ... The attributes win where both are given.
    */
-  @property({ attribute: false }) accessor options: Partial<DetectorConfig> = {};
+  declare options: Partial<DetectorConfig>;
   /** Heading text (or use the `title` slot). */
-  @property() accessor heading = 'CX anomalies';
+  declare heading: string;
 
-  @state() private accessor status: WidgetStatus = 'idle';
-  @state() private accessor progress: Progress | null = null;
-  @state() private accessor error: CxErrorDetail | null = null;
-  @state() private accessor streamState: StreamState = 'off';
-  @state() private accessor paused = false;
-  @state() private accessor offlineCopyFrom: number | null = null;
-  @state() private accessor segmentFilter = '';
-  @state() private accessor timeRange: TimeRange = 'all';
-  @state() private accessor selectedSeq: number | null = null;
-  @state() private accessor hoverX: number | null = null;
-  @state() private accessor zoomed: readonly [number, number] | null = null;
-  @state() private accessor version = 0;
-  @state() private accessor announcement = '';
+  private declare status: WidgetStatus;
+  private declare progress: Progress | null;
+  private declare error: CxErrorDetail | null;
+  private declare streamState: StreamState;
+  private declare paused: boolean;
+  private declare offlineCopyFrom: number | null;
+  private declare segmentFilter: string;
+  private declare timeRange: TimeRange;
+  private declare selectedSeq: number | null;
+  private declare hoverX: number | null;
+  private declare zoomed: readonly [number, number] | null;
+  private declare version: number;
+  private declare announcement: string;
 
-  @query('cx-score-timeline') private accessor timeline!: CxScoreTimeline | null;
+  private get timeline(): CxScoreTimeline | null {
+    return this.renderRoot?.querySelector('cx-score-timeline') as CxScoreTimeline | null;
+  }
+
+  constructor() {
+    super();
+    this.theme = 'auto';
+    this.suppressMinutes = 240;
+    this.maxRecords = DEFAULT_MAX_RECORDS;
+    this.warmup = DEFAULT_WARMUP;
+    this.options = {};
+    this.heading = 'CX anomalies';
+    this.status = 'idle';
+    this.progress = null;
+    this.error = null;
+    this.streamState = 'off';
+    this.paused = false;
+    this.offlineCopyFrom = null;
+    this.segmentFilter = '';
+    this.timeRange = 'all';
+    this.selectedSeq = null;
+    this.hoverX = null;
+    this.zoomed = null;
+    this.version = 0;
+    this.announcement = '';
+  }
 
   private store = new ScoredStore();
   private records: CxRecord[] = [];

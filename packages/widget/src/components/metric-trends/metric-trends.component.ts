@@ -1,5 +1,4 @@
 import { LitElement, html, svg, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
 import { linearScale } from '../../internal/linear-scale.ts';
 import type { FieldDef } from '@cx-anomaly/engine';
 import { base } from '../../internal/theme.ts';
@@ -41,21 +40,47 @@ export interface TrendsCursorDetail {
  */
 export class CxMetricTrends extends LitElement {
   static override styles = [base, styles];
+  /** Reactive properties (Lit's static declaration: no decorator helpers in the bundle). */
+  static override properties = {
+    entries: { attribute: false },
+    version: { type: Number },
+    segment: {},
+    metrics: { attribute: false },
+    domain: { attribute: false },
+    hoverX: { attribute: false },
+    selectedX: { attribute: false },
+    hasTime: { type: Boolean, attribute: 'has-time' },
+    locale: {},
+    width: { state: true, attribute: false },
+  };
 
-  @property({ attribute: false }) accessor entries: readonly Entry[] = [];
+  declare entries: readonly Entry[];
   /** Changes whenever `entries` changes (the store's version), to refresh the cached series. */
-  @property({ type: Number }) accessor version = 0;
+  declare version: number;
   /** Segment shown ('' for unsegmented data). */
-  @property() accessor segment = '';
-  @property({ attribute: false }) accessor metrics: readonly FieldDef[] = [];
+  declare segment: string;
+  declare metrics: readonly FieldDef[];
   /** Visible x range (follows the timeline's zoom). */
-  @property({ attribute: false }) accessor domain: readonly [number, number] | null = null;
-  @property({ attribute: false }) accessor hoverX: number | null = null;
-  @property({ attribute: false }) accessor selectedX: number | null = null;
-  @property({ type: Boolean, attribute: 'has-time' }) accessor hasTime = true;
-  @property() accessor locale: string | undefined = undefined;
+  declare domain: readonly [number, number] | null;
+  declare hoverX: number | null;
+  declare selectedX: number | null;
+  declare hasTime: boolean;
+  declare locale: string | undefined;
 
-  @state() private accessor width = 0;
+  private declare width: number;
+
+  constructor() {
+    super();
+    this.entries = [];
+    this.version = 0;
+    this.segment = '';
+    this.metrics = [];
+    this.domain = null;
+    this.hoverX = null;
+    this.selectedX = null;
+    this.hasTime = true;
+    this.width = 0;
+  }
   private series = new Map<string, MetricSeries>();
   private seriesKey = '';
   private resizeObserver: ResizeObserver | null = null;

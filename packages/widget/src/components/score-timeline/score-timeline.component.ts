@@ -1,5 +1,4 @@
 import { LitElement, html, svg, nothing, render, type PropertyValues, type SVGTemplateResult } from 'lit';
-import { property, state, query } from 'lit/decorators.js';
 import { linearScale, type LinearScale } from '../../internal/linear-scale.ts';
 import { brushDrag, brushModeAt, panBy, wheelFactor, zoomAbout, type BrushMode } from '../../internal/pan-zoom.ts';
 import { timeTicks } from '../../internal/time-ticks.ts';
@@ -64,39 +63,87 @@ type XScale = LinearScale;
  */
 export class CxScoreTimeline extends LitElement {
   static override styles = [base, styles];
+  /** Reactive properties (Lit's static declaration: no decorator helpers in the bundle). */
+  static override properties = {
+    view: { attribute: false },
+    entries: { attribute: false },
+    marks: { attribute: false },
+    domain: { attribute: false },
+    threshold: { type: Number },
+    hasTime: { type: Boolean, attribute: 'has-time' },
+    locale: {},
+    selectedSeq: { attribute: false },
+    hoverX: { attribute: false },
+    label: {},
+    cursor: { state: true, attribute: false },
+    tooltip: { state: true, attribute: false },
+    announce: { state: true, attribute: false },
+    size: { state: true, attribute: false },
+  };
 
   /** Points to draw (ascending x). */
-  @property({ attribute: false }) accessor view: SeriesView | null = null;
+  declare view: SeriesView | null;
   /** The store's entries, which `view.entry` indexes. */
-  @property({ attribute: false }) accessor entries: readonly Entry[] = [];
+  declare entries: readonly Entry[];
   /** Feedback/suppression state of an anomaly by seq (absent: open). */
-  @property({ attribute: false }) accessor marks: ReadonlyMap<number, MarkState> = new Map();
+  declare marks: ReadonlyMap<number, MarkState>;
   /** Whole x domain (time range chosen in the controls); defaults to the data's extent. */
-  @property({ attribute: false }) accessor domain: readonly [number, number] | null = null;
+  declare domain: readonly [number, number] | null;
   /** Score threshold drawn as a dashed line. */
-  @property({ type: Number }) accessor threshold = 0.99;
-  @property({ type: Boolean, attribute: 'has-time' }) accessor hasTime = true;
-  @property() accessor locale: string | undefined = undefined;
+  declare threshold: number;
+  declare hasTime: boolean;
+  declare locale: string | undefined;
   /** Selected entry (why panel open). */
-  @property({ attribute: false }) accessor selectedSeq: number | null = null;
+  declare selectedSeq: number | null;
   /** Crosshair x shared with the other charts. */
-  @property({ attribute: false }) accessor hoverX: number | null = null;
+  declare hoverX: number | null;
   /** Accessible name of the chart. */
-  @property() accessor label = 'Anomaly score timeline';
+  declare label: string;
 
   /** Keyboard cursor: index into `view`. */
-  @state() private accessor cursor: number | null = null;
-  @state() private accessor tooltip: { left: number; text: string } | null = null;
-  @state() private accessor announce = '';
-  @state() private accessor size = { width: 0, height: 0, overview: 0 };
+  private declare cursor: number | null;
+  private declare tooltip: { left: number; text: string } | null;
+  private declare announce: string;
+  private declare size: { width: number; height: number; overview: number };
 
-  @query('.chart') private accessor chartEl!: HTMLDivElement;
-  @query('canvas.plot') private accessor canvas!: HTMLCanvasElement;
-  @query('canvas.mini') private accessor miniCanvas!: HTMLCanvasElement;
-  @query('svg.brush') private accessor brushSvg!: SVGSVGElement;
-  @query('g.brush-g') private accessor brushG!: SVGGElement;
-  @query('g.x-axis') private accessor xAxisG!: SVGGElement;
-  @query('g.y-axis') private accessor yAxisG!: SVGGElement;
+  private get chartEl(): HTMLDivElement {
+    return this.renderRoot?.querySelector('.chart') as HTMLDivElement;
+  }
+  private get canvas(): HTMLCanvasElement {
+    return this.renderRoot?.querySelector('canvas.plot') as HTMLCanvasElement;
+  }
+  private get miniCanvas(): HTMLCanvasElement {
+    return this.renderRoot?.querySelector('canvas.mini') as HTMLCanvasElement;
+  }
+  private get brushSvg(): SVGSVGElement {
+    return this.renderRoot?.querySelector('svg.brush') as SVGSVGElement;
+  }
+  private get brushG(): SVGGElement {
+    return this.renderRoot?.querySelector('g.brush-g') as SVGGElement;
+  }
+  private get xAxisG(): SVGGElement {
+    return this.renderRoot?.querySelector('g.x-axis') as SVGGElement;
+  }
+  private get yAxisG(): SVGGElement {
+    return this.renderRoot?.querySelector('g.y-axis') as SVGGElement;
+  }
+
+  constructor() {
+    super();
+    this.view = null;
+    this.entries = [];
+    this.marks = new Map();
+    this.domain = null;
+    this.threshold = 0.99;
+    this.hasTime = true;
+    this.selectedSeq = null;
+    this.hoverX = null;
+    this.label = 'Anomaly score timeline';
+    this.cursor = null;
+    this.tooltip = null;
+    this.announce = '';
+    this.size = { width: 0, height: 0, overview: 0 };
+  }
 
   /** Visible x range in data units; null = the whole domain. */
   private visible: [number, number] | null = null;
@@ -113,14 +160,25 @@ export class CxScoreTimeline extends LitElement {
   /** Milliseconds the last plot draw took (read by tests and the perf story). */
   lastDrawMillis = 0;
 
+  /**
+   * The canvas is painted with colours resolved at draw time, so it does not follow a change of
+   * the system colour scheme by itself (theme="auto"): redraw when it changes.
+   */
+  private colorScheme: MediaQueryList | null = null;
+  private readonly onColorScheme = () => this.scheduleDraw();
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.resizeObserver = new ResizeObserver(() => this.measure());
+    this.colorScheme = window.matchMedia?.('(prefers-color-scheme: dark)') ?? null;
+    this.colorScheme?.addEventListener('change', this.onColorScheme);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.resizeObserver?.disconnect();
+    this.colorScheme?.removeEventListener('change', this.onColorScheme);
+    this.colorScheme = null;
     cancelAnimationFrame(this.frame);
   }
 

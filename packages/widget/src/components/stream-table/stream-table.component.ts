@@ -1,5 +1,4 @@
 import { LitElement, html, nothing } from 'lit';
-import { property, state } from 'lit/decorators.js';
 import type { FieldDef } from '@cx-anomaly/engine';
 import { base } from '../../internal/theme.ts';
 import type { Entry } from '../../internal/store.ts';
@@ -29,23 +28,57 @@ export interface TableSelectDetail {
  */
 export class CxStreamTable extends LitElement {
   static override styles = [base, styles];
+  /** Reactive properties (Lit's static declaration: no decorator helpers in the bundle). */
+  static override properties = {
+    entries: { attribute: false },
+    version: { type: Number },
+    metrics: { attribute: false },
+    segments: { attribute: false },
+    marks: { attribute: false },
+    selectedSeq: { attribute: false },
+    hasTime: { type: Boolean, attribute: 'has-time' },
+    locale: {},
+    segmentLabel: { attribute: false },
+    segment: {},
+    severity: {},
+    scrollPos: { state: true, attribute: false },
+    viewport: { state: true, attribute: false },
+    tableWidth: { state: true, attribute: false },
+  };
 
-  @property({ attribute: false }) accessor entries: readonly Entry[] = [];
-  @property({ type: Number }) accessor version = 0;
-  @property({ attribute: false }) accessor metrics: readonly FieldDef[] = [];
-  @property({ attribute: false }) accessor segments: readonly string[] = [];
-  @property({ attribute: false }) accessor marks: ReadonlyMap<number, MarkState> = new Map();
-  @property({ attribute: false }) accessor selectedSeq: number | null = null;
-  @property({ type: Boolean, attribute: 'has-time' }) accessor hasTime = true;
-  @property() accessor locale: string | undefined = undefined;
-  @property({ attribute: false }) accessor segmentLabel = 'Segment';
+  declare entries: readonly Entry[];
+  declare version: number;
+  declare metrics: readonly FieldDef[];
+  declare segments: readonly string[];
+  declare marks: ReadonlyMap<number, MarkState>;
+  declare selectedSeq: number | null;
+  declare hasTime: boolean;
+  declare locale: string | undefined;
+  declare segmentLabel: string;
   /** Segment filter ('' = all). */
-  @property() accessor segment = '';
-  @property() accessor severity: SeverityFilter = 'all';
+  declare segment: string;
+  declare severity: SeverityFilter;
 
-  @state() private accessor scrollPos = 0;
-  @state() private accessor viewport = 240;
-  @state() private accessor tableWidth = 800;
+  private declare scrollPos: number;
+  private declare viewport: number;
+  private declare tableWidth: number;
+
+  constructor() {
+    super();
+    this.entries = [];
+    this.version = 0;
+    this.metrics = [];
+    this.segments = [];
+    this.marks = new Map();
+    this.selectedSeq = null;
+    this.hasTime = true;
+    this.segmentLabel = 'Segment';
+    this.segment = '';
+    this.severity = 'all';
+    this.scrollPos = 0;
+    this.viewport = 240;
+    this.tableWidth = 800;
+  }
   private filtered: Entry[] = [];
   private filterKey = '';
   private resizeObserver: ResizeObserver | null = null;

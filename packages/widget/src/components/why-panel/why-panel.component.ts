@@ -1,5 +1,4 @@
 import { LitElement, html, nothing } from 'lit';
-import { property } from 'lit/decorators.js';
 import type { FieldDef } from '@cx-anomaly/engine';
 import { base } from '../../internal/theme.ts';
 import type { Entry } from '../../internal/store.ts';
@@ -31,19 +30,42 @@ export interface WhyExportDetail {
  */
 export class CxWhyPanel extends LitElement {
   static override styles = [base, styles];
+  /** Reactive properties (Lit's static declaration: no decorator helpers in the bundle). */
+  static override properties = {
+    entry: { attribute: false },
+    metrics: { attribute: false },
+    decision: { attribute: false },
+    suppressedBy: { attribute: false },
+    suppressMinutes: { type: Number, attribute: 'suppress-minutes' },
+    confirmations: { type: Number },
+    hasTime: { type: Boolean, attribute: 'has-time' },
+    locale: {},
+    segmentField: { attribute: false },
+  };
 
-  @property({ attribute: false }) accessor entry: Entry | null = null;
-  @property({ attribute: false }) accessor metrics: readonly FieldDef[] = [];
+  declare entry: Entry | null;
+  declare metrics: readonly FieldDef[];
   /** The decision already taken on this point. */
-  @property({ attribute: false }) accessor decision: FeedbackItem | null = null;
+  declare decision: FeedbackItem | null;
   /** The dismissal that currently suppresses this pattern. */
-  @property({ attribute: false }) accessor suppressedBy: FeedbackItem | null = null;
+  declare suppressedBy: FeedbackItem | null;
   /** How long a dismissal suppresses the pattern, minutes. */
-  @property({ type: Number, attribute: 'suppress-minutes' }) accessor suppressMinutes = 240;
-  @property({ type: Number }) accessor confirmations = 0;
-  @property({ type: Boolean, attribute: 'has-time' }) accessor hasTime = true;
-  @property() accessor locale: string | undefined = undefined;
-  @property({ attribute: false }) accessor segmentField: string | undefined = undefined;
+  declare suppressMinutes: number;
+  declare confirmations: number;
+  declare hasTime: boolean;
+  declare locale: string | undefined;
+  declare segmentField: string | undefined;
+
+  constructor() {
+    super();
+    this.entry = null;
+    this.metrics = [];
+    this.decision = null;
+    this.suppressedBy = null;
+    this.suppressMinutes = 240;
+    this.confirmations = 0;
+    this.hasTime = true;
+  }
 
   /** Moves focus to the panel's heading (the root calls it when the panel opens). */
   override focus(): void {

@@ -1,5 +1,4 @@
 import { LitElement, html, nothing } from 'lit';
-import { property } from 'lit/decorators.js';
 import { base } from '../../internal/theme.ts';
 import styles from './widget-controls.styles.ts';
 
@@ -55,20 +54,47 @@ export interface ControlsChangeDetail {
  */
 export class CxWidgetControls extends LitElement {
   static override styles = [base, styles];
+  /** Reactive properties (Lit's static declaration: no decorator helpers in the bundle). */
+  static override properties = {
+    segments: { attribute: false },
+    segment: {},
+    segmentLabel: { attribute: false },
+    timeRange: { attribute: 'time-range' },
+    sensitivity: { type: Number },
+    budgetMode: { type: Boolean, attribute: 'budget-mode' },
+    hasTime: { type: Boolean, attribute: 'has-time' },
+    streaming: { type: Boolean },
+    paused: { type: Boolean },
+    disabled: { type: Boolean },
+  };
 
-  @property({ attribute: false }) accessor segments: readonly string[] = [];
-  @property() accessor segment = '';
-  @property({ attribute: false }) accessor segmentLabel = 'Segment';
-  @property({ attribute: 'time-range' }) accessor timeRange: TimeRange = 'all';
+  declare segments: readonly string[];
+  declare segment: string;
+  declare segmentLabel: string;
+  declare timeRange: TimeRange;
   /** 0..4, see SENSITIVITY. */
-  @property({ type: Number }) accessor sensitivity = 2;
+  declare sensitivity: number;
   /** True when sensitivity sets an alert budget instead of a contamination. */
-  @property({ type: Boolean, attribute: 'budget-mode' }) accessor budgetMode = false;
-  @property({ type: Boolean, attribute: 'has-time' }) accessor hasTime = true;
+  declare budgetMode: boolean;
+  declare hasTime: boolean;
   /** Shows the pause button (a stream is connected). */
-  @property({ type: Boolean }) accessor streaming = false;
-  @property({ type: Boolean }) accessor paused = false;
-  @property({ type: Boolean }) accessor disabled = false;
+  declare streaming: boolean;
+  declare paused: boolean;
+  declare disabled: boolean;
+
+  constructor() {
+    super();
+    this.segments = [];
+    this.segment = '';
+    this.segmentLabel = 'Segment';
+    this.timeRange = 'all';
+    this.sensitivity = 2;
+    this.budgetMode = false;
+    this.hasTime = true;
+    this.streaming = false;
+    this.paused = false;
+    this.disabled = false;
+  }
 
   private emit(detail: ControlsChangeDetail): void {
     this.dispatchEvent(new CustomEvent<ControlsChangeDetail>('cx-controls-change', { detail, bubbles: true }));
