@@ -26,20 +26,26 @@ export function metricUnit(name: string): MetricUnit {
   return 'plain';
 }
 
-const numberFormats = new Map<string, Intl.NumberFormat>();
-function nf(locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat {
-  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
-  let f = numberFormats.get(key);
+const intlCache = new Map<string, unknown>();
+/**
+ * One Intl formatter per (kind, locale, options), made once (constructing one is slow and
+ * the charts format thousands of labels). An invalid locale tag falls back to the page's.
+ */
+export function cachedIntl<T, O>(ctor: new (locale?: string, options?: O) => T, locale: string | undefined, options: O): T {
+  const key = `${ctor.name}|${locale ?? ''}|${JSON.stringify(options)}`;
+  let f = intlCache.get(key) as T | undefined;
   if (!f) {
     try {
-      f = new Intl.NumberFormat(locale || undefined, options);
+      f = new ctor(locale || undefined, options);
     } catch {
-      f = new Intl.NumberFormat(undefined, options); // an invalid locale tag falls back to the page's
+      f = new ctor(undefined, options);
     }
-    numberFormats.set(key, f);
+    intlCache.set(key, f);
   }
   return f;
 }
+
+const nf = (locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat => cachedIntl(Intl.NumberFormat, locale, options);
 
 /** A metric value with its unit: `812 s`, `12.5 %`, `4.21`, `1,204`. Missing values read `–`. */
 export function formatMetric(name: string, value: number | undefined, locale?: string): string {
@@ -71,20 +77,7 @@ export function formatScore(value: number, locale?: string): string {
   return nf(locale, { minimumFractionDigits: 2, maximumFractionDigits: digits }).format(value);
 }
 
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-function df(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
-  let f = dateFormats.get(key);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat(locale || undefined, options);
-    } catch {
-      f = new Intl.DateTimeFormat(undefined, options);
-    }
-    dateFormats.set(key, f);
-  }
-  return f;
-}
+const df = (locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat => cachedIntl(Intl.DateTimeFormat, locale, options);
 
 /** `27 Nov, 14:45` (locale-aware). */
 export function formatTime(t: number, locale?: string): string {

@@ -4,6 +4,7 @@
  * (d3-time + d3-time-format, ~4 KB gzip, English-only labels); the x axis maps time with the
  * linear scale of linear-scale.ts over epoch milliseconds.
  */
+import { cachedIntl } from './format.ts';
 
 const S = 1000;
 const M = 60 * S;
@@ -90,20 +91,7 @@ function niceStep(x: number): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-function fmt(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
-  let f = formats.get(key);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat(locale || undefined, options);
-    } catch {
-      f = new Intl.DateTimeFormat(undefined, options); // an invalid locale tag: the page's
-    }
-    formats.set(key, f);
-  }
-  return f;
-}
+const fmt = (locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat => cachedIntl(Intl.DateTimeFormat, locale, options);
 
 /**
  * d3's multi-scale rule with Intl: the coarsest boundary a tick sits on picks the label
