@@ -34,7 +34,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const BATCHES = [1, 100, 1000];
 const profileArg = process.argv.indexOf('--profile');
 const PROFILES = {
-  default: { env: { CX_NUM_TREES: '100', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '100 trees x 256 points (the shipped model), synchronous=FULL' },
+  default: { env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '30 trees x 256 points (the shipped model), synchronous=FULL' },
+  trees100: { env: { CX_NUM_TREES: '100', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '100 trees x 256 points (the engine default), synchronous=FULL' },
   light: { env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64' }, endpoints: ['score', 'ingest', 'interactions'], note: '10 trees x 64 points, synchronous=FULL' },
   'light-normal': {
     env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64', CX_DURABILITY: 'normal' },

@@ -83,7 +83,9 @@ export const DEFAULTS: ServerConfig = {
   segmentField: 'queue',
   idField: 'id',
   contamination: 0.01,
-  numTrees: 100,
+  // 30, not the engine's 100: on the labelled CX protocol (docs/results/cx-incidents.md, "Forest size")
+  // 30 trees flag the same 49 of 66 incidents at 0.33 vs 0.34 false alarms per queue-day, and score ~3x faster.
+  numTrees: 30,
   sampleSize: 256,
   ingestToken: undefined,
   corsOrigins: [],
