@@ -157,6 +157,12 @@ interface PointOutcome {
   alertStart: boolean;
 }
 
+/** A batch's rows as the detectors see them (see prepareBatch). */
+interface PreparedBatch {
+  readonly X: Matrix;
+  readonly missing: Uint8Array;
+}
+
 export class AnomalyDetector {
   readonly config: ResolvedConfig;
   readonly columns: readonly string[];
@@ -776,27 +782,39 @@ export class AnomalyDetector {
     const input = this.vectorizeRecords(records, 'score');
     const n = input.matrix.rows;
     let pre: Float64Array | null = null;
+    let prepared: PreparedBatch | null = null;
     if (this.iforest && this.fitted && n > 0) {
-      if (input.matrix.cols !== this.d) throw new RangeError(`matrix has ${input.matrix.cols} columns, the field spec has ${this.d} (${this.columns.join(', ')})`);
-      const X: Matrix = { data: Float64Array.from(input.matrix.data), rows: n, cols: this.d };
-      this.prepareBatch(X, this.applySupport(input.matrix, input.missing ?? nanMask(input.matrix)), input.segments, input.times);
-      pre = await opts.ifScores(this.iforest, X);
+      this.checkColumns(input.matrix);
+      // Prepared once: the scorer reads X, and scoreCore scores the same rows.
+      prepared = this.prepareBatch(input);
+      pre = await opts.ifScores(this.iforest, prepared.X);
       if (!(pre instanceof Float64Array) || pre.length < n) throw new Error(`scoreWith: ifScores returned ${pre instanceof Float64Array ? `${pre.length} scores` : typeof pre}, expected a Float64Array of ${n}`);
     }
     const results: DetectorResult[] = [];
     this.preIf = pre;
     try {
-      this.scoreCore(input, opts, false, results);
+      this.scoreCore(input, opts, false, results, prepared);
     } finally {
       this.preIf = null;
     }
     return results;
   }
 
-  /** Batch rows as the detectors see them: training medians for missing values, then standardised (in place). */
-  private prepareBatch(X: Matrix, missing: Uint8Array, keys: readonly string[] | undefined, times: Float64Array | undefined): void {
+  /**
+   * A batch as the detectors see it: the missing-value mask (support rule applied) and a
+   * copy of the rows with training medians for missing values, standardised.
+   */
+  private prepareBatch(input: MatrixInput): PreparedBatch {
+    const { matrix } = input;
+    const missing = this.applySupport(matrix, input.missing ?? nanMask(matrix));
+    const X: Matrix = { data: Float64Array.from(matrix.data), rows: matrix.rows, cols: this.d };
     this.imputer.apply(X, missing);
-    this.standardizeRows(X, keys, times);
+    this.standardizeRows(X, input.segments, input.times);
+    return { X, missing };
+  }
+
+  private checkColumns(matrix: Matrix): void {
+    if (matrix.cols !== this.d) throw new RangeError(`matrix has ${matrix.cols} columns, the field spec has ${this.d} (${this.columns.join(', ')})`);
   }
 
   /** Columnar batch from records (vectorized once, typed arrays out). */
@@ -828,13 +846,13 @@ export class AnomalyDetector {
     return this.scoreCore(input, opts, true, null);
   }
 
-  private scoreCore(input: MatrixInput, opts: JobOptions, learn: boolean, results: DetectorResult[] | null): ColumnarResult {
+  /** `prepared`: the batch's prepareBatch(input), when the caller already made it (scoreWith). */
+  private scoreCore(input: MatrixInput, opts: JobOptions, learn: boolean, results: DetectorResult[] | null, prepared: PreparedBatch | null = null): ColumnarResult {
     const { matrix } = input;
     const n = matrix.rows;
     const d = this.d;
-    if (matrix.cols !== d) throw new RangeError(`matrix has ${matrix.cols} columns, the field spec has ${d} (${this.columns.join(', ')})`);
+    this.checkColumns(matrix);
     checkRows(input, n, learn ? 'update' : 'score');
-    const missing = this.applySupport(matrix, input.missing ?? nanMask(matrix));
     const out: ColumnarResult = {
       rows: n,
       score: new Float64Array(n),
@@ -854,11 +872,16 @@ export class AnomalyDetector {
     if (!this.fitted && !learn) throw new Error('score: the detector is not fitted; call fit() first, or update() to stream');
     this.batchAlert = 1;
     this.resolveShingle(!this.fitted);
-    const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
     const keys = input.segments;
     const times = input.times;
-    // Batch: impute with training medians and standardise every row up front.
-    if (!learn) this.prepareBatch(X, missing, keys, times);
+    // Batch: impute with training medians and standardise every row up front; streaming
+    // does both record by record, with the state as it is at that record.
+    let X: Matrix;
+    let missing: Uint8Array;
+    if (learn) {
+      missing = this.applySupport(matrix, input.missing ?? nanMask(matrix));
+      X = { data: Float64Array.from(matrix.data), rows: n, cols: d };
+    } else ({ X, missing } = prepared ?? this.prepareBatch(input));
     // Batch views: per segment, a copy of the shingle and a fresh alert state.
     const views = new Map<string, SegmentState>();
     const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, lZ: NaN, sZ: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
