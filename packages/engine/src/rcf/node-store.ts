@@ -64,6 +64,23 @@ export function nextDown(x: number): number {
   return b.getFloat64(0);
 }
 
+/**
+ * Starts the cache misses of the boxes an upward walk from the leaf reads (the
+ * lowest 8 levels of path[0..depth); the walk stops where a box contains q)
+ * together, instead of one level at a time: independent loads overlap, a chain
+ * of dependent ones does not. Returns a sum only so that the loads are not
+ * dropped as dead code (callers keep it in a field nobody reads).
+ */
+export function touchLowBoxes(box: Float64Array, path: Int32Array, depth: number, dims: number): number {
+  let touch = 0;
+  const lo = depth > 8 ? depth - 8 : 0;
+  for (let i = depth - 1; i >= lo; i--) {
+    const off = path[i]! * 2 * dims;
+    touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
+  }
+  return touch;
+}
+
 export class NodeStore {
   readonly dims: number;
   readonly numTrees: number;
@@ -320,19 +337,7 @@ export class NodeStore {
     // part of box+q's side lengths a separating cut can hit) and the merged
     // side-length sum; stop at the first box that contains q. The score
     // recursion uses the same numbers.
-    // Start the cache misses of the boxes the upward walk reads (the bottom
-    // levels; it stops where a box contains q) together, instead of one level
-    // at a time: independent loads overlap, a chain of dependent ones does not.
-    // The sum only keeps the loads from being dropped as dead code.
-    {
-      let touch = 0;
-      const lo = depth > 8 ? depth - 8 : 0;
-      for (let i = depth - 1; i >= lo; i--) {
-        const off = path[i]! * 2 * dims;
-        touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
-      }
-      this.touched = touch;
-    }
+    this.touched = touchLowBoxes(box, path, depth, dims);
     const gaps = this.gapAt;
     const sums = this.sumAt;
     let top = depth; // highest level whose box does not contain q (depth = the leaf)

@@ -169,11 +169,6 @@ export class WindowRing {
     return this.ring[this.start]!;
   }
 
-  /** Slot of the oldest point. */
-  get oldestSlot(): number {
-    return this.start;
-  }
-
   /**
    * Appends idx; when full, drops the oldest (the caller already removed it
    * from the trees). Returns the slot written (for its leaf entries).

@@ -22,7 +22,7 @@
  *
  * All scratch buffers are allocated once per forest; nothing is allocated per call.
  */
-import { EMPTY, type NodeStore } from './node-store.ts';
+import { EMPTY, touchLowBoxes, type NodeStore } from './node-store.ts';
 import type { PointStore } from './point-store.ts';
 import { createAttrScratch, duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
@@ -89,16 +89,7 @@ export class TreeVisitors {
     }
     let score = 1 / (depth + 1);
     const box = ns.box;
-    // Start the cache misses of the lowest boxes together (see NodeStore.insert).
-    {
-      let touch = 0;
-      const lo = depth > 8 ? depth - 8 : 0;
-      for (let i = depth - 1; i >= lo; i--) {
-        const off = path[i]! * 2 * dims;
-        touch += box[off]! + box[off + dims]! + box[off + 2 * dims - 1]!;
-      }
-      this.touched = touch;
-    }
+    this.touched = touchLowBoxes(box, path, depth, dims);
     // Boxes are exact unions of their children, so nested going up: a
     // dimension where q is inside stays inside, and the two comparisons below
     // give the same sums as tracking that (no per-call flag array to clear).
