@@ -124,6 +124,31 @@ test('attribution sums to the score (window and decay, new points, duplicates, s
   }
 });
 
+test('lazily scaled DiVector: a point far beyond every box (scale folded back near underflow) still splits its score exactly', () => {
+  // Each level multiplies the tree's parts by (1 - p); the walk keeps that product as one
+  // factor (attribution.ts) and folds it into the parts below 1e-150. A point 1e120 away on
+  // two dimensions makes (1 - p) ~ 1e-120 per level, so the fold is taken in every tree.
+  for (const sampling of ['window', 'decay'] as const) {
+    const pts = stream(400, 12);
+    const f = new RandomCutForest({ dimensions: 12, numTrees: 20, sampleSize: 64, sampling, seed: 9 });
+    for (const p of pts) f.update(p);
+    const far = pts[pts.length - 1]!.slice();
+    far[0] = 1e120;
+    far[7] = -1e120;
+    const s = f.score(far);
+    const a = f.attribution(far);
+    const dv = createDiVector(12);
+    const s2 = f.updateWithDetails(far, dv);
+    for (const [name, v, score] of [['attribution', a, s], ['updateWithDetails', dv, s2]] as const) {
+      for (let d = 0; d < 12; d++) assert.ok(Number.isFinite(v.high[d]!) && Number.isFinite(v.low[d]!), `${sampling} ${name}: dim ${d} not finite`);
+      assert.ok(Math.abs(diVectorTotal(v) - score) <= 1e-9 * score, `${sampling} ${name}: sum ${diVectorTotal(v)} vs ${score}`);
+      // Almost all of it on the two far dimensions, in their directions.
+      const share = (v.high[0]! + v.low[7]!) / diVectorTotal(v);
+      assert.ok(share > 0.99, `${sampling} ${name}: share on dims 0 (high) and 7 (low) is ${share}`);
+    }
+  }
+});
+
 test('update and updateWithDetails agree; before the window fills, update returns score-before-insert exactly', () => {
   for (const sampling of ['window', 'decay'] as const) {
     const pts = stream(300, 2);

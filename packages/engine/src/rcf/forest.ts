@@ -42,7 +42,7 @@ import { describe, NodeStore } from './node-store.ts';
 import { PointStore } from './point-store.ts';
 import { DecayHeaps, WindowRing } from './sampler.ts';
 import { TreeVisitors } from './visitors.ts';
-import { createAttrScratch, type AttrScratch } from './attribution.ts';
+import { addAttribution, createAttrScratch, type AttrScratch } from './attribution.ts';
 
 export type SamplingMode = 'window' | 'decay';
 
@@ -816,7 +816,7 @@ export class RandomCutForest {
           ringLeaf[li] = nodes.lastLeaf;
           const norm = log2p1[nodes.lastMass]!;
           sc[k] = sc[k]! + nodes.lastScore * norm;
-          if (at) addScaled(at, w * norm, hiRow[k]!, loRow[k]!);
+          if (at) addAttribution(at, w * norm, hiRow[k]!, loRow[k]!);
         }
       }
       for (let k = 0; k < n; k++) if (cDel[k]! >= 0) points.release(cDel[k]!);
@@ -859,7 +859,7 @@ export class RandomCutForest {
           if (nodes.insert(t, q, idx, points, prng, at)) points.acquire(idx);
           const norm = log2p1[nodes.lastMass]!;
           sc[k] = sc[k]! + nodes.lastScore * norm;
-          if (at) addScaled(at, w * norm, hiRow[k]!, loRow[k]!);
+          if (at) addAttribution(at, w * norm, hiRow[k]!, loRow[k]!);
           heaps.push(t, idx, weight, nodes.lastLeaf);
           points.acquire(idx);
         }
@@ -867,15 +867,6 @@ export class RandomCutForest {
       for (let k = 0; k < n; k++) points.release(cIdx[k]!);
     }
     this.updatesSeen += n;
-  }
-}
-
-/** outHigh/outLow += one tree's DiVector x scale. */
-function addScaled(at: AttrScratch, scale: number, outHigh: Float64Array, outLow: Float64Array): void {
-  const { high, low } = at;
-  for (let d = 0; d < outHigh.length; d++) {
-    outHigh[d] = outHigh[d]! + high[d]! * scale;
-    outLow[d] = outLow[d]! + low[d]! * scale;
   }
 }
 

@@ -299,6 +299,7 @@ export class NodeStore {
       if (at) {
         at.high.fill(0);
         at.low.fill(0);
+        at.scale[0] = 1;
       }
       return true;
     }
@@ -331,8 +332,8 @@ export class NodeStore {
     }
     let score = 1 / (depth + 1);
     if (at) leafAttribution(pv, base, q, score, sum, at);
-    const dh = at ? at.dh : null;
-    const dl = at ? at.dl : null;
+    const gapDim = at ? at.gapDim : null;
+    const gapAmt = at ? at.gapAmt : null;
     // Going up: record, per level where q lies outside the box, the gap (the
     // part of box+q's side lengths a separating cut can hit) and the merged
     // side-length sum; stop at the first box that contains q. The score
@@ -345,19 +346,20 @@ export class NodeStore {
       const off = path[i]! * 2 * dims;
       let gap = 0;
       let sumNew = 0;
-      if (dh && dl) {
+      let outside = 0;
+      if (gapDim && gapAmt) {
         for (let d = 0; d < dims; d++) {
           let mn = box[off + d]!;
           let mx = box[off + dims + d]!;
           const v = q[d]!;
-          dh[d] = 0;
-          dl[d] = 0;
           if (v < mn) {
-            dl[d] = mn - v;
+            gapAmt[outside] = v - mn;
+            gapDim[outside++] = d;
             gap += mn - v;
             mn = v;
           } else if (v > mx) {
-            dh[d] = v - mx;
+            gapAmt[outside] = v - mx;
+            gapDim[outside++] = d;
             gap += v - mx;
             mx = v;
           }
@@ -384,7 +386,7 @@ export class NodeStore {
       sums[i] = sumNew;
       const sep = gap / sumNew;
       score = sep / (i + 1) + (1 - sep) * score;
-      if (at) stepAttribution(at, dims, gap, sumNew, i);
+      if (at) stepAttribution(at, outside, gap, sumNew, i);
     }
     // Coming down from `top`: one uniform per level; the cut separates q iff it
     // falls in the gap part (probability gap/sumNew). The first separating

@@ -24,7 +24,7 @@
  */
 import { EMPTY, touchLowBoxes, type NodeStore } from './node-store.ts';
 import type { PointStore } from './point-store.ts';
-import { createAttrScratch, duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
+import { addAttribution, createAttrScratch, duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export class TreeVisitors {
   private readonly nodes: NodeStore;
@@ -32,7 +32,6 @@ export class TreeVisitors {
   /** log2(k + 1) for k = 0..sampleSize+1 (deterministic table). */
   private readonly log2p1: Float64Array;
   private readonly path: Int32Array;
-  private readonly inside: Uint8Array;
   /** Per-tree DiVector being built (unnormalised) and its scratch. */
   private readonly at: AttrScratch;
   private readonly missing: Uint8Array;
@@ -47,7 +46,6 @@ export class TreeVisitors {
     this.dims = nodes.dims;
     this.log2p1 = log2p1;
     this.path = new Int32Array(nodes.sampleSize + 1);
-    this.inside = new Uint8Array(this.dims);
     this.at = createAttrScratch(this.dims);
     this.missing = new Uint8Array(this.dims);
   }
@@ -142,7 +140,6 @@ export class TreeVisitors {
     const pv = points.values;
     const lbase = ns.leaf[leaf * 4]! * dims;
     const at = this.at;
-    const { high, low, dh, dl } = at;
     let score: number;
     if (points.equals(ns.leaf[leaf * 4]!, q)) {
       score = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
@@ -156,47 +153,41 @@ export class TreeVisitors {
         sum += a > v ? a - v : v - a;
       }
       leafAttribution(pv, lbase, q, score, sum, at);
-      const inside = this.inside;
-      inside.fill(0);
       const box = ns.box;
+      const { gapDim, gapAmt } = at;
+      this.touched = touchLowBoxes(box, path, depth, dims);
+      // As in scoreTree: boxes are nested going up, so a dimension where q is
+      // inside stays inside, and no per-call flags are needed.
       for (let i = depth - 1; i >= 0; i--) {
         const off = path[i]! * 2 * dims;
         let sumNew = 0;
         let diff = 0;
+        let gaps = 0;
         for (let d = 0; d < dims; d++) {
           const mn = box[off + d]!;
           const mx = box[off + dims + d]!;
-          dh[d] = 0;
-          dl[d] = 0;
-          if (inside[d] === 0) {
-            const v = q[d]!;
-            if (v > mx) {
-              dh[d] = v - mx;
-              diff += v - mx;
-              sumNew += v - mn;
-              continue;
-            }
-            if (v < mn) {
-              dl[d] = mn - v;
-              diff += mn - v;
-              sumNew += mx - v;
-              continue;
-            }
-            inside[d] = 1;
-          }
-          sumNew += mx - mn;
+          const v = q[d]!;
+          if (v > mx) {
+            const g = v - mx;
+            gapAmt[gaps] = g;
+            gapDim[gaps++] = d;
+            diff += g;
+            sumNew += v - mn;
+          } else if (v < mn) {
+            const g = mn - v;
+            gapAmt[gaps] = -g;
+            gapDim[gaps++] = d;
+            diff += g;
+            sumNew += mx - v;
+          } else sumNew += mx - mn;
         }
         if (diff <= 0) break;
         const p = diff / sumNew;
         score = p / (i + 1) + (1 - p) * score;
-        stepAttribution(at, dims, diff, sumNew, i);
+        stepAttribution(at, gaps, diff, sumNew, i);
       }
     }
-    const w = weight * norm;
-    for (let d = 0; d < dims; d++) {
-      outHigh[d] = outHigh[d]! + high[d]! * w;
-      outLow[d] = outLow[d]! + low[d]! * w;
-    }
+    addAttribution(at, weight * norm, outHigh, outLow);
     return score * norm;
   }
 
