@@ -7,7 +7,12 @@
 //
 // For /score and /ingest at batch sizes 1, 100, 1000: records/s (requests/s x batch),
 // /ingest bodies carry new intervals each request (the same 4 queues, later slots);
-// p50/p99 latency. /ingest is acknowledged once records are durably written; scoring
+// p50/p99 latency. The interval records are typical traffic: the product's own generator
+// (generateCxData, 14 days, seed 101, a seed the default model never saw; replayed in time
+// order, cycled with shifted timestamps), so about as many records are anomalies as in real
+// use (the generator's labelled incidents). `/score (all anomalous)` is the worst case: values
+// drawn uniformly over ranges the model finds abnormal at night (every record an anomaly, so
+// every record also gets the forest's expected values: AWS-style imputation, the costliest walk). /ingest is acknowledged once records are durably written; scoring
 // (streaming update) follows in the background, so the streaming scoring rate is
 // measured separately (scored records per second while the ingest backlog drains).
 // `interactions` posts interaction records (one contact each) to /ingest: the server stores
@@ -16,7 +21,8 @@
 // they would on a live feed. After the last /ingest run, GET /metrics gives the time spent
 // per stage (write: /ingest transactions; score: stream worker; results: storing results;
 // broadcast: SSE), per record.
-// Profiles: `default` = the shipped model (100 trees x 256 points); `light` = 10 trees x
+// Profiles: `default` = the shipped model (30 trees x 256 points); `trees100` = the engine
+// default (100 trees); `light` = 10 trees x
 // 64 points, which shows the server's own cost (HTTP, validation, SQLite) under a cheap
 // model; `light-normal` = light with CX_DURABILITY=normal (no fsync per ingest commit).
 // Writes docs/results/server-bench.md.
@@ -26,15 +32,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
 const bundle = join(root, 'packages/demo-server/dist/main.js');
+const engineBundle = join(root, 'packages/engine/dist/index.js');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const BATCHES = [1, 100, 1000];
+const TYPICAL_DAYS = 14;
 const profileArg = process.argv.indexOf('--profile');
 const PROFILES = {
-  default: { env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '30 trees x 256 points (the shipped model), synchronous=FULL' },
+  default: { env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'score-worst', 'ingest', 'interactions'], note: '30 trees x 256 points (the shipped model), synchronous=FULL' },
   trees100: { env: { CX_NUM_TREES: '100', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '100 trees x 256 points (the engine default), synchronous=FULL' },
   light: { env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64' }, endpoints: ['score', 'ingest', 'interactions'], note: '10 trees x 64 points, synchronous=FULL' },
   'light-normal': {
@@ -45,10 +54,13 @@ const PROFILES = {
 };
 const wanted = profileArg !== -1 ? [process.argv[profileArg + 1]] : Object.keys(PROFILES);
 for (const p of wanted) if (!PROFILES[p]) throw new Error(`unknown profile ${p}; known: ${Object.keys(PROFILES).join(', ')}`);
-if (!existsSync(bundle)) {
-  console.error(`bench-server: ${bundle} not found: run npm run build first`);
-  process.exit(1);
+for (const f of [bundle, engineBundle]) {
+  if (!existsSync(f)) {
+    console.error(`bench-server: ${f} not found: run npm run build first`);
+    process.exit(1);
+  }
 }
+
 
 const freePort = () =>
   new Promise((resolve, reject) => {
@@ -68,8 +80,31 @@ function u(i, k) {
   return ((h ^ (h >>> 15)) >>> 0) / 2 ** 32;
 }
 
-/** Deterministic interval records, 4 queues, 15-minute slots, values varying without a short period. */
+/** Typical traffic: the generator's intervals (numbers as numbers, empty cells null), time-ordered. */
+const TYPICAL = await (async () => {
+  const { generateCxData } = await import(pathToFileURL(engineBundle).href);
+  const { header, rows } = generateCxData({ days: TYPICAL_DAYS, seed: 101, start: '2026-02-02' }).intervals;
+  const text = new Set(['timestamp', 'queue']);
+  return rows.map((row) => Object.fromEntries(header.map((k, c) => [k, text.has(k) ? row[c] : row[c] === '' ? null : Number(row[c])])));
+})();
+
+/** Records offset..offset+n of the typical stream; past its end it starts again, TYPICAL_DAYS later. */
 function records(n, offset) {
+  const out = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = offset + k;
+    const cycle = Math.floor(i / TYPICAL.length);
+    const rec = TYPICAL[i % TYPICAL.length];
+    out[k] = cycle === 0 ? rec : { ...rec, timestamp: new Date(Date.parse(rec.timestamp) + cycle * TYPICAL_DAYS * 86_400_000).toISOString() };
+  }
+  return out;
+}
+
+/**
+ * Worst case: deterministic interval records, 4 queues, 15-minute slots, values drawn without a
+ * short period over ranges that, at these hours, the default model finds abnormal (all anomalies).
+ */
+function abnormalRecords(n, offset) {
   const queues = ['billing', 'tech_support', 'sales', 'retention'];
   return Array.from({ length: n }, (_, k) => {
     const i = offset + k;
@@ -178,15 +213,23 @@ async function runProfile(name) {
     console.log(`[${name}] model trained and ready after ${startup.toFixed(1)} s`);
     await stopServer(child);
     for (const endpoint of PROFILES[name].endpoints) {
-      for (const batch of BATCHES) {
+      for (const batch of endpoint === 'score-worst' ? [100] : BATCHES) {
         child = startServer(port, store, name);
         try {
           await waitReady(base, 60_000);
           const isIx = endpoint === 'interactions';
           const counter = { next: 0 };
           const before = isIx ? await health(base) : null;
+          const isScore = endpoint === 'score' || endpoint === 'score-worst';
+          const scoreBody = endpoint === 'score-worst' ? JSON.stringify(abnormalRecords(batch, batch * 7)) : JSON.stringify(records(batch, batch * 7));
+          // The share of the /score body that the model flags (typical traffic vs the worst case).
+          let anomalies = null;
+          if (isScore) {
+            const r = await (await fetch(`${base}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: scoreBody })).json();
+            anomalies = r.results.filter((x) => x.isAnomaly).length / r.results.length;
+          }
           const res = await cannon({
-            url: `${base}/${isIx ? 'ingest' : endpoint}`,
+            url: `${base}/${isIx || endpoint === 'ingest' ? 'ingest' : 'score'}`,
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             // /score: the same body each request (stateless). /ingest: new records each request
@@ -196,14 +239,15 @@ async function runProfile(name) {
               ? { requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify(interactions(batch, counter)) }) }] }
               : endpoint === 'ingest'
                 ? { requests: [{ setupRequest: (req) => { const b = JSON.stringify(records(batch, counter.next)); counter.next += batch; return { ...req, body: b }; } }] }
-                : { body: JSON.stringify(records(batch, batch * 7)) }),
+                : { body: scoreBody }),
             connections: CONNECTIONS,
             duration: DURATION,
             timeout: 60,
           });
           const ok = res.requests.total - res.non2xx - res.errors;
           const row = {
-            endpoint: endpoint === 'interactions' ? '/ingest (interactions)' : `/${endpoint}`,
+            endpoint: endpoint === 'interactions' ? '/ingest (interactions)' : endpoint === 'score-worst' ? '/score (all anomalous)' : `/${endpoint}`,
+            anomalies,
             batch,
             requests: res.requests.total,
             recordsPerSec: Math.round((ok * batch) / res.duration),
@@ -261,6 +305,9 @@ const lines = [
   `${DURATION} s per run, ${CONNECTIONS} connections, JSON bodies of interval records (4 queues; /score: the same body each request; /ingest: later`,
   'intervals each request; the `(interactions)` rows: interaction records, later contacts each request, rolled up into 15-minute intervals),',
   'a freshly started server per run.',
+  `Interval records are typical traffic: the product's generator (\`generateCxData\`, ${TYPICAL_DAYS} days, seed 101, which the default model never saw), in time order,`,
+  'with its labelled incidents, so about as few records are anomalies as in real use. `/score (all anomalous)` is the worst case: every record is',
+  "an anomaly, and an anomaly also gets the forest's expected values (AWS-style imputation, the costliest tree walk).",
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; shared with other jobs: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end.`,
   'With the load several times the core count, figures move by a factor of 2-3 between runs: compare within one run only.',
   'Server: the built bundle, replay off, rate limit off, SQLite in WAL mode, group commit of concurrent /ingest requests; scoring in worker threads.',
@@ -275,8 +322,11 @@ const lines = [
 ];
 for (const [p, r] of Object.entries(results)) {
   lines.push(`## Profile \`${p}\`: ${PROFILES[p].note}`, '', `First start (default model trained on 7 days of generated data): ready after ${r.startup.toFixed(1)} s.`, '');
-  lines.push('| endpoint | batch | records/s | p50 ms | p99 ms | requests | non-2xx |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of r.rows) lines.push(`| ${row.endpoint} | ${row.batch} | ${row.recordsPerSec.toLocaleString('en-US')} | ${row.p50} | ${row.p99} | ${row.requests} | ${row.non2xx + row.errors} |`);
+  lines.push('| endpoint | batch | records/s | p50 ms | p99 ms | requests | non-2xx | anomalies in the body |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of r.rows) {
+    const an = row.anomalies === null || row.anomalies === undefined ? '' : `${(row.anomalies * 100).toFixed(0)}%`;
+    lines.push(`| ${row.endpoint} | ${row.batch} | ${row.recordsPerSec.toLocaleString('en-US')} | ${row.p50} | ${row.p99} | ${row.requests} | ${row.non2xx + row.errors} | ${an} |`);
+  }
   if (PROFILES[p].endpoints.includes('ingest')) lines.push('', `Streaming scoring (stream worker draining the ingest backlog): ${Math.round(r.scoredPerSec).toLocaleString('en-US')} records/s.`);
   const c = r.stageCost;
   if (c) {
