@@ -107,6 +107,17 @@ export class NodeStore {
    * arrays): box[n*2*dims + d] = min, box[n*2*dims + dims + d] = max.
    */
   box: Float64Array;
+  /**
+   * Per internal node, the sum of its box's side lengths, sum_d (max_d - min_d),
+   * summed in dimension order from the box whenever the box changes (never
+   * updated by differences, so it is a pure function of the box: a restored
+   * forest recomputes the same bits). A walk up the tree needs, at each level,
+   * the side-length sum of box + q = rsum + (q's gaps outside the box), and the
+   * gaps are non-zero only in the few dimensions where q is still outside, so a
+   * level reads those dimensions only instead of every one (boxes are nested:
+   * once q is inside a dimension it stays inside on the way up).
+   */
+  rsum: Float64Array;
   /** Leaves, stride 4: [l*4] point index, +1 mass, +2 parent (+3 unused). */
   leaf: Int32Array;
   freeInternal: Int32Array;
@@ -120,6 +131,8 @@ export class NodeStore {
   private readonly sumAt: Float64Array;
   /** Scratch (delete): dimensions whose box side changed at the last level. */
   private readonly chgDims: Int32Array;
+  /** Scratch (insert without attribution): dimensions where q is still outside the box. */
+  private readonly outDim: Int32Array;
   /** log2(k + 1), k = 0..sampleSize+1 (deterministic), for the fused score. */
   private readonly log2p1: Float64Array;
   /** Sink of the box prefetch loads in insert (never read). */
@@ -145,6 +158,7 @@ export class NodeStore {
     this.nodeF = new Float64Array(buf);
     for (let n = 0; n < ni; n++) this.node[n * 8 + 2] = -1;
     this.box = new Float64Array(ni * 2 * dims);
+    this.rsum = new Float64Array(ni);
     this.leaf = new Int32Array(nl * 4);
     for (let l = 0; l < nl; l++) {
       this.leaf[l * 4] = -1;
@@ -158,6 +172,7 @@ export class NodeStore {
     this.gapAt = new Float64Array(sampleSize + 1);
     this.sumAt = new Float64Array(sampleSize + 1);
     this.chgDims = new Int32Array(dims);
+    this.outDim = new Int32Array(dims);
     this.log2p1 = log2p1;
     this.clear();
   }
@@ -332,54 +347,46 @@ export class NodeStore {
     }
     let score = 1 / (depth + 1);
     if (at) leafAttribution(pv, base, q, score, sum, at);
-    const gapDim = at ? at.gapDim : null;
+    // Attribution needs each level's gaps by dimension; without it the list of
+    // dimensions where q is still outside lives in a scratch array of our own.
+    const outDim = at ? at.gapDim : this.outDim;
     const gapAmt = at ? at.gapAmt : null;
     // Going up: record, per level where q lies outside the box, the gap (the
     // part of box+q's side lengths a separating cut can hit) and the merged
-    // side-length sum; stop at the first box that contains q. The score
-    // recursion uses the same numbers.
+    // side-length sum rsum + gap; stop at the first box that contains q. The
+    // score recursion uses the same numbers. The first level scans every
+    // dimension; above it only those where q was still outside (see rsum).
     this.touched = touchLowBoxes(box, path, depth, dims);
     const gaps = this.gapAt;
     const sums = this.sumAt;
+    const rsum = this.rsum;
     let top = depth; // highest level whose box does not contain q (depth = the leaf)
+    let outside = dims;
+    for (let k = 0; k < dims; k++) outDim[k] = k;
     for (let i = depth - 1; i >= 0; i--) {
-      const off = path[i]! * 2 * dims;
+      const n = path[i]!;
+      const off = n * 2 * dims;
       let gap = 0;
-      let sumNew = 0;
-      let outside = 0;
-      if (gapDim && gapAmt) {
-        for (let d = 0; d < dims; d++) {
-          let mn = box[off + d]!;
-          let mx = box[off + dims + d]!;
-          const v = q[d]!;
-          if (v < mn) {
-            gapAmt[outside] = v - mn;
-            gapDim[outside++] = d;
-            gap += mn - v;
-            mn = v;
-          } else if (v > mx) {
-            gapAmt[outside] = v - mx;
-            gapDim[outside++] = d;
-            gap += v - mx;
-            mx = v;
-          }
-          sumNew += mx - mn;
+      let w = 0;
+      for (let k = 0; k < outside; k++) {
+        const d = outDim[k]!;
+        const v = q[d]!;
+        const mn = box[off + d]!;
+        if (v < mn) {
+          gap += mn - v;
+          if (gapAmt) gapAmt[w] = v - mn;
+          outDim[w++] = d;
+          continue;
         }
-      } else {
-        for (let d = 0; d < dims; d++) {
-          let mn = box[off + d]!;
-          let mx = box[off + dims + d]!;
-          const v = q[d]!;
-          if (v < mn) {
-            gap += mn - v;
-            mn = v;
-          } else if (v > mx) {
-            gap += v - mx;
-            mx = v;
-          }
-          sumNew += mx - mn;
+        const mx = box[off + dims + d]!;
+        if (v > mx) {
+          gap += v - mx;
+          if (gapAmt) gapAmt[w] = v - mx;
+          outDim[w++] = d;
         }
       }
+      outside = w;
+      const sumNew = rsum[n]! + gap;
       if (gap <= 0) break;
       top = i;
       gaps[i] = gap;
@@ -470,12 +477,18 @@ export class NodeStore {
     N[n * 8 + 3] = bestDim;
     NF[n * 4 + 3] = bestCut;
     const noff = n * 2 * dims;
+    // The new box, and its side-length sum in the same pass (the same
+    // operations in the same order as sumSides, so the same bits).
+    let sides = 0;
     if (child < 0) {
       for (let d = 0; d < dims; d++) {
         const a = pv[base + d]!;
         const b = q[d]!;
-        box[noff + d] = a < b ? a : b;
-        box[noff + dims + d] = a < b ? b : a;
+        const mn = a < b ? a : b;
+        const mx = a < b ? b : a;
+        box[noff + d] = mn;
+        box[noff + dims + d] = mx;
+        sides += mx - mn;
       }
     } else {
       const coff = child * 2 * dims;
@@ -483,10 +496,14 @@ export class NodeStore {
         const w = q[d]!;
         const a = box[coff + d]!;
         const b = box[coff + dims + d]!;
-        box[noff + d] = w < a ? w : a;
-        box[noff + dims + d] = w > b ? w : b;
+        const mn = w < a ? w : a;
+        const mx = w > b ? w : b;
+        box[noff + d] = mn;
+        box[noff + dims + d] = mx;
+        sides += mx - mn;
       }
     }
+    rsum[n] = sides;
     this.replaceChild(t, p, child, n);
     if (q[bestDim]! <= bestCut) {
       N[n * 8] = ~nl;
@@ -501,12 +518,18 @@ export class NodeStore {
     this.lastLeaf = nl;
     // Ancestors from `top` down to the new node grow their box (those above contain q).
     for (let i = top; i < bestLevel; i++) {
-      const off = path[i]! * 2 * dims;
+      const a = path[i]!;
+      const off = a * 2 * dims;
+      let s = 0;
       for (let d = 0; d < dims; d++) {
         const w = q[d]!;
-        if (w < box[off + d]!) box[off + d] = w;
-        else if (w > box[off + dims + d]!) box[off + dims + d] = w;
+        let mn = box[off + d]!;
+        let mx = box[off + dims + d]!;
+        if (w < mn) box[off + d] = mn = w;
+        else if (w > mx) box[off + dims + d] = mx = w;
+        s += mx - mn;
       }
+      rsum[a] = s;
     }
     return true;
   }
@@ -600,6 +623,7 @@ export class NodeStore {
         chg[w++] = d;
       }
     }
+    if (w > 0) this.sumSides(n);
     return w;
   }
 
@@ -611,9 +635,19 @@ export class NodeStore {
     return ~r;
   }
 
+  /** rsum[n] from n's box (see rsum). */
+  private sumSides(n: number): void {
+    const dims = this.dims;
+    const box = this.box;
+    const off = n * 2 * dims;
+    let s = 0;
+    for (let d = 0; d < dims; d++) s += box[off + dims + d]! - box[off + d]!;
+    this.rsum[n] = s;
+  }
+
   byteLength(): number {
-    let b = this.mass.byteLength + this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength + this.chgDims.byteLength;
-    for (const a of [this.root, this.node, this.box, this.leaf, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount]) {
+    let b = this.mass.byteLength + this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength + this.chgDims.byteLength + this.outDim.byteLength;
+    for (const a of [this.root, this.node, this.box, this.rsum, this.leaf, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount]) {
       b += a.byteLength;
     }
     return b;
@@ -726,6 +760,7 @@ export class NodeStore {
         box[n * 2 * dims + d] = boxMin[n * dims + d]!;
         box[n * 2 * dims + dims + d] = boxMax[n * dims + d]!;
       }
+      this.sumSides(n);
     }
     this.freeInternal = freeInternal;
     this.freeInternalCount = freeInternalCount;

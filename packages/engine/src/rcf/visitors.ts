@@ -35,6 +35,8 @@ export class TreeVisitors {
   /** Per-tree DiVector being built (unnormalised) and its scratch. */
   private readonly at: AttrScratch;
   private readonly missing: Uint8Array;
+  /** Scratch of scoreTree: dimensions where q is still outside the box. */
+  private readonly outDim: Int32Array;
   private impLeaf = -1;
   /** Sink of the box prefetch loads (never read). */
   touched = 0;
@@ -48,6 +50,7 @@ export class TreeVisitors {
     this.path = new Int32Array(nodes.sampleSize + 1);
     this.at = createAttrScratch(this.dims);
     this.missing = new Uint8Array(this.dims);
+    this.outDim = new Int32Array(this.dims);
   }
 
   /** AWS anomaly score of q in tree t (already scaled by log2(treeMass+1)); 0 for an empty tree. */
@@ -87,31 +90,38 @@ export class TreeVisitors {
     }
     let score = 1 / (depth + 1);
     const box = ns.box;
+    const rsum = ns.rsum;
+    const out = this.outDim;
     this.touched = touchLowBoxes(box, path, depth, dims);
     // Boxes are exact unions of their children, so nested going up: a
-    // dimension where q is inside stays inside, and the two comparisons below
-    // give the same sums as tracking that (no per-call flag array to clear).
+    // dimension where q is inside stays inside. The first level scans every
+    // dimension; above it only those where q was still outside, and the
+    // side-length sum of box + q is the box's own (NodeStore.rsum) plus the gaps.
+    let outside = dims;
+    for (let k = 0; k < dims; k++) out[k] = k;
     for (let i = depth - 1; i >= 0; i--) {
       const n = path[i]!;
       const off = n * 2 * dims;
-      let sumNew = 0;
       let diff = 0;
-      // Three-way branches, not Math.max/min: V8's Float64Max/Min (NaN and -0
-      // rules) cost ~50% more instructions here (valgrind, per scoreTree call).
-      for (let d = 0; d < dims; d++) {
-        const mn = box[off + d]!;
-        const mx = box[off + dims + d]!;
+      let w = 0;
+      for (let k = 0; k < outside; k++) {
+        const d = out[k]!;
         const v = q[d]!;
+        const mn = box[off + d]!;
+        if (v < mn) {
+          diff += mn - v;
+          out[w++] = d;
+          continue;
+        }
+        const mx = box[off + dims + d]!;
         if (v > mx) {
           diff += v - mx;
-          sumNew += v - mn;
-        } else if (v < mn) {
-          diff += mn - v;
-          sumNew += mx - v;
-        } else sumNew += mx - mn;
+          out[w++] = d;
+        }
       }
+      outside = w;
       if (diff <= 0) break;
-      const p = diff / sumNew;
+      const p = diff / (rsum[n]! + diff);
       score = p / (i + 1) + (1 - p) * score;
     }
     this.lastScore = score * norm;
@@ -154,37 +164,41 @@ export class TreeVisitors {
       }
       leafAttribution(pv, lbase, q, score, sum, at);
       const box = ns.box;
+      const rsum = ns.rsum;
       const { gapDim, gapAmt } = at;
       this.touched = touchLowBoxes(box, path, depth, dims);
-      // As in scoreTree: boxes are nested going up, so a dimension where q is
-      // inside stays inside, and no per-call flags are needed.
+      // As in scoreTree: only the dimensions where q is still outside, kept in
+      // gapDim (with their signed gaps), which is what stepAttribution reads.
+      let outside = dims;
+      for (let k = 0; k < dims; k++) gapDim[k] = k;
       for (let i = depth - 1; i >= 0; i--) {
-        const off = path[i]! * 2 * dims;
-        let sumNew = 0;
+        const n = path[i]!;
+        const off = n * 2 * dims;
         let diff = 0;
-        let gaps = 0;
-        for (let d = 0; d < dims; d++) {
-          const mn = box[off + d]!;
-          const mx = box[off + dims + d]!;
+        let w = 0;
+        for (let k = 0; k < outside; k++) {
+          const d = gapDim[k]!;
           const v = q[d]!;
+          const mn = box[off + d]!;
+          if (v < mn) {
+            diff += mn - v;
+            gapAmt[w] = v - mn;
+            gapDim[w++] = d;
+            continue;
+          }
+          const mx = box[off + dims + d]!;
           if (v > mx) {
-            const g = v - mx;
-            gapAmt[gaps] = g;
-            gapDim[gaps++] = d;
-            diff += g;
-            sumNew += v - mn;
-          } else if (v < mn) {
-            const g = mn - v;
-            gapAmt[gaps] = -g;
-            gapDim[gaps++] = d;
-            diff += g;
-            sumNew += mx - v;
-          } else sumNew += mx - mn;
+            diff += v - mx;
+            gapAmt[w] = v - mx;
+            gapDim[w++] = d;
+          }
         }
+        outside = w;
         if (diff <= 0) break;
+        const sumNew = rsum[n]! + diff;
         const p = diff / sumNew;
         score = p / (i + 1) + (1 - p) * score;
-        stepAttribution(at, gaps, diff, sumNew, i);
+        stepAttribution(at, outside, diff, sumNew, i);
       }
     }
     addAttribution(at, weight * norm, outHigh, outLow);
