@@ -39,6 +39,7 @@ function checkInvariants(f: RandomCutForest): void {
   const { dims, numTrees: T, sampleSize: S } = { dims: s.params.dimensions, numTrees: s.params.numTrees, sampleSize: s.params.sampleSize };
   const ci = S - 1;
   const refs = new Int32Array(a.pointRefCount.length);
+  const rsum = (f as unknown as { nodes: { rsum: Float64Array } }).nodes.rsum;
   for (let t = 0; t < T; t++) {
     const usedI = new Set<number>();
     const usedL = new Set<number>();
@@ -69,6 +70,10 @@ function checkInvariants(f: RandomCutForest): void {
         assert.equal(a.boxMax[r * dims + k], mx[k], `boxMax node ${r} dim ${k}`);
       }
       assert.equal(a.mass[r], bl.mass + br.mass, `mass of node ${r}`);
+      // The live side-length sum (not saved: recomputed on load) is exactly the box's, summed in dimension order.
+      let sides = 0;
+      for (let k = 0; k < dims; k++) sides += mx[k]! - mn[k]!;
+      assert.equal(rsum[r], sides, `rsum of node ${r}`);
       return { mn, mx, mass: bl.mass + br.mass };
     };
     const root = a.root[t]!;
