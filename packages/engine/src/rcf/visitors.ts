@@ -37,6 +37,11 @@ export class TreeVisitors {
   private readonly missing: Uint8Array;
   /** Scratch of scoreTree: dimensions where q is still outside the box. */
   private readonly outDim: Int32Array;
+  /** Scratch of imputeLeaf: the known (not imputed) dimensions, and per depth the known ones outside that level's box. */
+  private readonly known: Int32Array;
+  private knownCount = 0;
+  private readonly impOut: Int32Array;
+  private readonly impOutCount: Int32Array;
   private impLeaf = -1;
   /** Sink of the box prefetch loads (never read). */
   touched = 0;
@@ -51,6 +56,9 @@ export class TreeVisitors {
     this.at = createAttrScratch(this.dims);
     this.missing = new Uint8Array(this.dims);
     this.outDim = new Int32Array(this.dims);
+    this.known = new Int32Array(this.dims);
+    this.impOut = new Int32Array((nodes.sampleSize + 2) * this.dims);
+    this.impOutCount = new Int32Array(nodes.sampleSize + 2);
   }
 
   /** AWS anomaly score of q in tree t (already scaled by log2(treeMass+1)); 0 for an empty tree. */
@@ -219,11 +227,24 @@ export class TreeVisitors {
     const m = this.missing;
     m.fill(0);
     for (let k = 0; k < missing.length; k++) m[missing[k]!] = 1;
+    // The dimensions the separation test can ever read: the known ones (see imputeNode).
+    const known = this.known;
+    let nk = 0;
+    for (let d = 0; d < this.dims; d++) if (m[d] === 0) known[nk++] = d;
+    this.knownCount = nk;
     this.impLeaf = -1;
     this.imputeNode(r, 0, q, points);
     return ns.leaf[this.impLeaf * 4]!;
   }
 
+  /**
+   * Rank of the best leaf under r (and that leaf in impLeaf). On the way up, the
+   * separation probability of the filled point from r's box: its missing
+   * coordinates come from a leaf of r's subtree, so they lie inside the box and
+   * add only the box's own sides (in rsum); only known coordinates can be
+   * outside, and, boxes being nested, only those outside the child's box. Each
+   * level keeps that list (impOut, one row per depth) for its parent.
+   */
   private imputeNode(r: number, depth: number, q: Float64Array, points: PointStore): number {
     const ns = this.nodes;
     const dims = this.dims;
@@ -244,38 +265,58 @@ export class TreeVisitors {
       return 1 / (depth + 1);
     }
     let rank: number;
+    // The child whose outside list (row depth + 1) was written last; a leaf writes none.
+    let last: number;
     if (m[ns.node[r * 8 + 3]!] === 1) {
       const rl = this.imputeNode(ns.node[r * 8]!, depth + 1, q, points);
       const ll = this.impLeaf;
-      const rr = this.imputeNode(ns.node[r * 8 + 1]!, depth + 1, q, points);
+      last = ns.node[r * 8 + 1]!;
+      const rr = this.imputeNode(last, depth + 1, q, points);
       if (rr < rl) rank = rr;
       else {
         rank = rl;
         this.impLeaf = ll;
       }
     } else {
-      const child = q[ns.node[r * 8 + 3]!]! <= ns.nodeF[r * 4 + 3]! ? ns.node[r * 8]! : ns.node[r * 8 + 1]!;
-      rank = this.imputeNode(child, depth + 1, q, points);
+      last = q[ns.node[r * 8 + 3]!]! <= ns.nodeF[r * 4 + 3]! ? ns.node[r * 8]! : ns.node[r * 8 + 1]!;
+      rank = this.imputeNode(last, depth + 1, q, points);
     }
-    // Separation probability of the filled point from this node's box.
-    const base = ns.leaf[this.impLeaf * 4]! * dims;
+    const out = this.impOut;
+    const row = depth * dims;
+    let src: Int32Array;
+    let srcOff: number;
+    let n: number;
+    if (last >= 0) {
+      src = out;
+      srcOff = row + dims;
+      n = this.impOutCount[depth + 1]!;
+    } else {
+      src = this.known;
+      srcOff = 0;
+      n = this.knownCount;
+    }
+    const box = ns.box;
     const off = r * 2 * dims;
-    let sumNew = 0;
     let diff = 0;
-    for (let d = 0; d < dims; d++) {
-      const v = m[d] === 1 ? pv[base + d]! : q[d]!;
-      const mn = ns.box[off + d]!;
-      const mx = ns.box[off + dims + d]!;
+    let w = 0;
+    for (let k = 0; k < n; k++) {
+      const d = src[srcOff + k]!;
+      const v = q[d]!;
+      const mn = box[off + d]!;
+      if (v < mn) {
+        diff += mn - v;
+        out[row + w++] = d;
+        continue;
+      }
+      const mx = box[off + dims + d]!;
       if (v > mx) {
         diff += v - mx;
-        sumNew += v - mn;
-      } else if (v < mn) {
-        diff += mn - v;
-        sumNew += mx - v;
-      } else sumNew += mx - mn;
+        out[row + w++] = d;
+      }
     }
+    this.impOutCount[depth] = w;
     if (diff > 0) {
-      const p = diff / sumNew;
+      const p = diff / (ns.rsum[r]! + diff);
       rank = p / (depth + 1) + (1 - p) * rank;
     }
     return rank;
