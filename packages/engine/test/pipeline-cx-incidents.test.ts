@@ -21,3 +21,12 @@ test('CX incident evaluation: every incident gets an outcome, false alarms per q
   assert.match(md, /per queue-day/);
   assert.throws(() => evalCxIncidents({ days: 2, trainDays: 2 }), /trainDays must be an integer in \[1, days\)/);
 });
+
+test('CX incident evaluation: interactionMax adds each interval\'s longest contact as a fifth metric', () => {
+  const base = evalCxIncidents({ days: 4, seeds: [2], trainDays: 2, detector: { numTrees: 10, sampleSize: 64 } });
+  const r = evalCxIncidents({ days: 4, seeds: [2], trainDays: 2, detector: { numTrees: 10, sampleSize: 64 }, interactionMax: true });
+  assert.equal(r.incidents.length, base.incidents.length);
+  assert.equal(r.queueDays, base.queueDays);
+  // The single outlier interactions (2-6 h calls) are the longest contact of their interval: caught in their window.
+  for (const i of r.incidents.filter((x) => x.kind === 'single_interaction')) assert.ok(i.detected, `${i.queue} ${i.start}`);
+});

@@ -8,7 +8,8 @@
  *
  * Protocol: the first `trainDays` days (the generator puts no incidents there)
  * train the detector with `fit`; the remaining days are streamed with `update`
- * in time order, every queue interleaved as it would arrive.
+ * in time order, every queue interleaved as it would arrive. (`interactionMax` adds a
+ * fifth metric from interactions.csv; not the issue's protocol, see CxEvalOptions.)
  *
  * Run (3 seeds, ~1 min on the shared 2-core machine):
  *   node --conditions=source --import tsx -e "import('./packages/engine/src/eval/cx-incidents.ts').then(m => console.log(m.renderCxIncidentsMarkdown(m.evalCxIncidents({ days: 28, seeds: [1, 2, 3] }))))"
@@ -32,6 +33,12 @@ export interface CxEvalOptions {
   readonly trainDays?: number;
   /** Detector options on top of fields/timeField/segmentField. */
   readonly detector?: Partial<DetectorConfig>;
+  /**
+   * Adds `aht_max` (the longest single contact of each interval, from interactions.csv) to
+   * the intervals as a fifth metric, `aht_max:high`. Not the issue's protocol (intervals.csv
+   * has no such column): a measured design for single outlier interactions. Default false.
+   */
+  readonly interactionMax?: boolean;
 }
 
 export interface CxIncidentOutcome {
@@ -56,7 +63,7 @@ export interface CxKindSummary {
 }
 
 export interface CxEvalReport {
-  readonly options: { days: number; seeds: number[]; trainDays: number; detector: Partial<DetectorConfig> };
+  readonly options: { days: number; seeds: number[]; trainDays: number; detector: Partial<DetectorConfig>; interactionMax: boolean };
   readonly incidents: CxIncidentOutcome[];
   readonly kinds: CxKindSummary[];
   readonly alerts: number;
@@ -82,12 +89,14 @@ export function evalCxIncidents(options: CxEvalOptions = {}): CxEvalReport {
   for (const seed of seeds) {
     const data = generateCxData({ days, seed });
     const h = data.intervals.header;
-    const records = data.intervals.rows.map((r) => Object.fromEntries(h.map((k, i) => [k, r[i]])));
+    const records: Record<string, unknown>[] = data.intervals.rows.map((r) => Object.fromEntries(h.map((k, i) => [k, r[i]])));
+    if (options.interactionMax) addInteractionMax(data.interactions, records);
     const times = records.map((r) => parseTime(r['timestamp']));
     const cut = times[0]! + trainDays * 86_400_000;
     const train = records.filter((_, i) => times[i]! < cut);
     const stream = records.filter((_, i) => times[i]! >= cut);
-    const det = new AnomalyDetector({ seed, ...CX_DETECTOR_DEFAULTS, ...detectorOpts, fields: CX_FIELDS, timeField: 'timestamp', segmentField: 'queue' });
+    const fields = options.interactionMax ? `${CX_FIELDS},aht_max:high` : CX_FIELDS;
+    const det = new AnomalyDetector({ seed, ...CX_DETECTOR_DEFAULTS, ...detectorOpts, fields, timeField: 'timestamp', segmentField: 'queue' });
     det.fit(train);
     const results = det.updateMany(stream);
     const queues = new Set(stream.map((r) => String(r['queue'])));
@@ -136,7 +145,7 @@ export function evalCxIncidents(options: CxEvalOptions = {}): CxEvalReport {
     };
   });
   return {
-    options: { days, seeds, trainDays, detector: detectorOpts },
+    options: { days, seeds, trainDays, detector: detectorOpts, interactionMax: options.interactionMax === true },
     incidents,
     kinds,
     alerts,
@@ -147,11 +156,29 @@ export function evalCxIncidents(options: CxEvalOptions = {}): CxEvalReport {
   };
 }
 
+/** Each interval's longest single contact (aht_seconds of interactions.csv), as `aht_max` ('' when it had none). */
+function addInteractionMax(ix: { header: string[]; rows: string[][] }, records: Record<string, unknown>[]): void {
+  const ti = ix.header.indexOf('timestamp');
+  const qi = ix.header.indexOf('queue');
+  const ai = ix.header.indexOf('aht_seconds');
+  const max = new Map<string, number>();
+  for (const r of ix.rows) {
+    const t = parseTime(r[ti]);
+    const key = `${Math.floor(t / INTERVAL_MS) * INTERVAL_MS}|${r[qi]}`;
+    const a = Number(r[ai]);
+    if (!(a <= (max.get(key) ?? -Infinity))) max.set(key, a);
+  }
+  for (const rec of records) {
+    const m = max.get(`${parseTime(rec['timestamp'])}|${rec['queue']}`);
+    rec['aht_max'] = m === undefined ? '' : String(m);
+  }
+}
+
 export function renderCxIncidentsMarkdown(report: CxEvalReport): string {
   const lines: string[] = [];
   const o = report.options;
   lines.push(`Data: generateCxData, ${o.days} days x 4 queues, seeds ${o.seeds.join(', ')}; fit on the first ${o.trainDays} days, then streamed with update().`);
-  lines.push(`Detector: fields \`${CX_FIELDS}\`, segmentField queue, options ${JSON.stringify({ ...CX_DETECTOR_DEFAULTS, ...o.detector })}.`);
+  lines.push(`Detector: fields \`${o.interactionMax ? `${CX_FIELDS},aht_max:high` : CX_FIELDS}\`, segmentField queue, options ${JSON.stringify({ ...CX_DETECTOR_DEFAULTS, ...o.detector })}.`);
   lines.push('');
   lines.push('| incident kind | flagged in window | median delay (min) |');
   lines.push('| --- | --- | --- |');

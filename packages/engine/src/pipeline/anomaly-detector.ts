@@ -216,7 +216,7 @@ export class AnomalyDetector {
     this.d = this.columns.length;
     this.needsDirection = this.directions.some((x) => x !== 'both');
     this.imputer = new Imputer(this.columns);
-    this.baseline = new Baseline(this.d);
+    this.baseline = new Baseline(this.d, this.config.supportIndex);
     this.zeros = new Float64Array(this.d);
     this.ones = new Float64Array(this.d).fill(1);
     this.globalLast = new Float64Array(this.d).fill(NaN);
@@ -430,7 +430,7 @@ export class AnomalyDetector {
     this.imputer = new Imputer(this.columns).fit(matrix, missing);
     const X: Matrix = { data: Float64Array.from(matrix.data), rows: n, cols: d };
     this.imputer.apply(X, missing);
-    this.baseline = new Baseline(d);
+    this.baseline = new Baseline(d, this.config.supportIndex);
     this.baseline.fitGlobal(matrix, missing);
     if (this.config.seasonality === 'hourly' && input.times) this.baseline.fitHourly(matrix, missing, input.segments, input.times, timeOrder(n, input.times));
     this.statsReady = true;
@@ -1116,7 +1116,7 @@ export class AnomalyDetector {
     det.thresholdSurprise = b.thresholdSurprise;
     det.nextAlert = b.nextAlert;
     det.streamIndex = b.streamIndex;
-    det.baseline = Baseline.fromState(det.d, b.baseline);
+    det.baseline = Baseline.fromState(det.d, b.baseline, det.config.supportIndex);
     det.globalLast = Float64Array.from(b.globalLast);
     det.imputer = Imputer.fromState(b.imputer);
     det.iforest = b.iforest ? IsolationForest.fromModelParts(b.iforest.header, b.iforest.arrays as unknown as Record<string, ArrayBufferView>) : null;

@@ -26,12 +26,32 @@
  * would hold both levels, centring between them and taking their gap for noise (a
  * weekday volume collapse then reads as a ~2-sigma dip). A day type whose pooled bin
  * has fewer than MIN_BIN values (the first weekend after a weekday-only training)
- * borrows the other day type's bin, then the global centre/scale.
+ * borrows the other day type's SCALE (then the global one), but takes its CENTRE from
+ * its own values as soon as it has MIN_CENTER (one hour of 15-minute intervals): the
+ * level is what differs between day types, and the first Saturday measured against
+ * weekday medians read as a volume collapse every hour (false alarms).
+ *
+ * The count metric (the support field, e.g. contacts per interval; `countIndex`), when
+ * the detector has one:
+ * - its stats are taken on Anscombe's scale 2 sqrt(x + 3/8) (see `anscombe`), where a
+ *   Poisson count has SD ~1 at any level, and its scale never goes below that Poisson
+ *   noise (POISSON_SD): a drop from 16 contacts to 3 is about -4.4 there (-3.3 Poisson
+ *   SDs on the raw scale, and less against a loose 24-value MAD);
+ * - the other metrics are averages over that many contacts, so their noise grows as
+ *   the count falls: each row's scale is at least unit / sqrt(count), where unit is
+ *   the noise of ONE contact's value in that segment and day type, the median over
+ *   the hours of (bin scale x sqrt(the bin's median count)). A bin of averages over
+ *   ~60 daytime contacts says how noisy one contact is; a night bin of 0/1-of-5
+ *   transfer rates has a MAD near 0 and would otherwise make one transferred call of
+ *   five read as 5-6 deviations (the largest source of false alarms, measured in
+ *   docs/results/cx-incidents.md). Only with hourly bins; the global fallback has no floor.
  */
 import type { Matrix } from '../matrix.ts';
 
 const HOURS = 24;
 const MIN_BIN = 6;
+/** Values a thin pool needs before its own median is the centre (see the file comment). */
+const MIN_CENTER = 4;
 const SCALE_FLOOR = 0.05;
 const HOUR_MS = 3_600_000;
 export const SEASONAL_MIN_SPAN_MS = 20 * HOUR_MS;
@@ -68,7 +88,13 @@ class HourlyBins {
     this.scale = new Float64Array(n);
     this.dirty = new Uint8Array(n).fill(1);
   }
+  /** Bumped by every push: the cached unit scales (Baseline.unitScales) are valid for one version. */
+  version = 0;
+  /** Per metric, the noise of one contact's value (Baseline.unitScales; NaN = unknown), valid when unitVersion === version. */
+  readonly unitScale: Float64Array = new Float64Array(this.d);
+  unitVersion = -1;
   push(h: number, m: number, v: number): void {
+    this.version++;
     const j = h * this.d + m;
     const base = j * BIN_CAPACITY;
     let c = this.count[j]!;
@@ -94,6 +120,8 @@ class HourlyBins {
   }
   /** Values pooled into bin j's estimate (its own and its neighbours'), valid after binStats. */
   readonly pooled = new Int32Array(HOURS * this.d);
+  /** The median of a thin pool (fewer than MIN_BIN values), valid after binStats. */
+  readonly thinCenter = new Float64Array(HOURS * this.d);
   /** Values in arrival order (oldest first), NaN-padded, for saving. */
   ordered(j: number, out: Float64Array, at: number): void {
     const c = this.count[j]!;
@@ -104,14 +132,20 @@ class HourlyBins {
 
 export class Baseline {
   readonly d: number;
+  /** Column of the count metric (the support field: contacts per interval), -1 when none: see the file comment. */
+  readonly countIndex: number;
   center: Float64Array;
   scale: Float64Array;
   /** Per segment: [weekday bins, weekend bins]. */
   private hourly = new Map<string, [HourlyBins, HourlyBins]>();
   private readonly buf = new Float64Array(3 * BIN_CAPACITY);
+  /** statsFor's result. */
+  private c0 = 0;
+  private s0 = 1;
 
-  constructor(d: number) {
+  constructor(d: number, countIndex = -1) {
     this.d = d;
+    this.countIndex = countIndex;
     this.center = new Float64Array(d);
     this.scale = new Float64Array(d).fill(1);
   }
@@ -185,27 +219,75 @@ export class Baseline {
       const b = ((h + 1) % HOURS) * this.d + m;
       const n = mergeSorted3(bins.sorted, a * BIN_CAPACITY, bins.count[a]!, j * BIN_CAPACITY, bins.count[j]!, b * BIN_CAPACITY, bins.count[b]!, this.buf);
       bins.pooled[j] = n;
+      const count = m === this.countIndex;
+      // A count's stats live on the Anscombe scale; the transform is monotone, so the values stay in order.
+      if (count) for (let k = 0; k < n; k++) this.buf[k] = anscombe(this.buf[k]!);
       if (n < MIN_BIN) {
-        bins.center[j] = this.center[m]!;
-        bins.scale[j] = this.scale[m]!;
+        bins.thinCenter[j] = n > 0 ? median(this.buf.subarray(0, n)) : NaN;
+        bins.center[j] = count ? this.globalCountCenter() : this.center[m]!;
+        bins.scale[j] = count ? this.globalCountScale() : this.scale[m]!;
       } else {
         const rb = robustSorted(this.buf.subarray(0, n));
         bins.center[j] = rb.center;
-        bins.scale[j] = Math.max(rb.scale, SCALE_FLOOR * this.scale[m]!);
+        bins.scale[j] = count ? Math.max(rb.scale, POISSON_SD, SCALE_FLOOR * this.globalCountScale()) : Math.max(rb.scale, SCALE_FLOOR * this.scale[m]!);
       }
     }
     return j;
   }
 
-  /** The bins of the record's day type, or of the other day type where those are too thin (see the file comment). */
-  private binsFor(pair: [HourlyBins, HourlyBins], time: number, h: number, m: number): HourlyBins {
+  /**
+   * Per metric, the noise of ONE contact's value in this segment and day type: the median over
+   * the hours of (bin scale x sqrt(the bin's typical count)), the bins' scales being those of
+   * averages over about that many contacts. Cached per bins version.
+   */
+  private unitScales(bins: HourlyBins): Float64Array {
+    if (bins.unitVersion === bins.version) return bins.unitScale;
+    const d = this.d;
+    const ci = this.countIndex;
+    const vals = this.unitBuf;
+    for (let m = 0; m < d; m++) {
+      if (m === ci) continue;
+      let n = 0;
+      for (let h = 0; h < HOURS; h++) {
+        const j = this.binStats(bins, h, m);
+        const jc = this.binStats(bins, h, ci);
+        if (bins.pooled[j]! < MIN_BIN || bins.pooled[jc]! < MIN_BIN) continue;
+        vals[n++] = bins.scale[j]! * Math.sqrt(anscombeInverse(bins.center[jc]!));
+      }
+      // Half the day's hours at least, so that the median is not one hour's noise; NaN: no floor.
+      bins.unitScale[m] = n >= HOURS / 2 ? medianOfFirst(vals, n) : NaN;
+    }
+    bins.unitVersion = bins.version;
+    return bins.unitScale;
+  }
+  private readonly unitBuf = new Float64Array(HOURS);
+
+  /** The global centre of the count metric on the Anscombe scale (the median commutes with a monotone transform). */
+  private globalCountCenter(): number {
+    return anscombe(this.center[this.countIndex]!);
+  }
+
+  /** The global scale of the count metric on the Anscombe scale: delta method (f'(x) = 1 / sqrt(x + 3/8)), never below Poisson noise. */
+  private globalCountScale(): number {
+    const c = this.countIndex;
+    return Math.max(this.scale[c]! / Math.sqrt(Math.max(this.center[c]!, 0) + 0.375), POISSON_SD);
+  }
+
+  /** Centre and scale for (pair, time, hour h, metric m), left in this.c0 / this.s0 (see the file comment on day types). */
+  private statsFor(pair: [HourlyBins, HourlyBins], time: number, h: number, m: number): void {
     const t = dayTypeOf(time);
     const own = pair[t];
     const j = this.binStats(own, h, m);
-    if (own.pooled[j]! >= MIN_BIN) return own;
+    if (own.pooled[j]! >= MIN_BIN) {
+      this.c0 = own.center[j]!;
+      this.s0 = own.scale[j]!;
+      return;
+    }
     const other = pair[1 - t]!;
     this.binStats(other, h, m);
-    return other.pooled[j]! >= MIN_BIN ? other : own;
+    const src = other.pooled[j]! >= MIN_BIN ? other : own;
+    this.c0 = own.pooled[j]! >= MIN_CENTER ? own.thinCenter[j]! : src.center[j]!;
+    this.s0 = src.scale[j]!;
   }
 
   /** Writes z of row `src[offset..offset+d)` into `out[outOffset..]` (may alias). */
@@ -214,25 +296,55 @@ export class Baseline {
     const pair = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
     if (pair) {
       const h = hourOf(time);
+      const ci = this.countIndex;
+      // The support floor (file comment): the row's own count, read before `out` (which may alias `src`) is written.
+      let unit: Float64Array | null = null;
+      let otherUnit: Float64Array | null = null;
+      let sqrtN = 1;
+      const t = dayTypeOf(time);
+      if (ci >= 0) {
+        unit = this.unitScales(pair[t]);
+        const n = src[offset + ci]!;
+        if (n > 1) sqrtN = Math.sqrt(n);
+      }
       for (let m = 0; m < d; m++) {
-        const bins = this.binsFor(pair, time, h, m);
-        const j = h * d + m;
-        out[outOffset + m] = (src[offset + m]! - bins.center[j]!) / bins.scale[j]!;
+        this.statsFor(pair, time, h, m);
+        const v = src[offset + m]!;
+        if (m === ci) out[outOffset + m] = (anscombe(v) - this.c0) / this.s0;
+        else {
+          let sc = this.s0;
+          if (unit !== null) {
+            // A day type whose hours are too thin yet borrows the other's unit noise (like its bins).
+            let u = unit[m]!;
+            if (u !== u) u = (otherUnit ??= this.unitScales(pair[1 - t]!))[m]!;
+            u /= sqrtN;
+            if (u > sc) sc = u;
+          }
+          out[outOffset + m] = (v - this.c0) / sc;
+        }
       }
     } else {
-      for (let m = 0; m < d; m++) out[outOffset + m] = (src[offset + m]! - this.center[m]!) / this.scale[m]!;
+      for (let m = 0; m < d; m++) {
+        const v = src[offset + m]!;
+        out[outOffset + m] = m === this.countIndex ? (anscombe(v) - this.globalCountCenter()) / this.globalCountScale() : (v - this.center[m]!) / this.scale[m]!;
+      }
     }
   }
 
-  /** The metric value of a standardised value z (metric m, for that segment and time). */
+  /**
+   * The metric value of a standardised value z (metric m, for that segment and time). Uses the
+   * bins' scale without the support floor (which needs the row's count): exact at z = 0 (the
+   * centre, what most Results report), approximate for a low-count row's forest-expected value.
+   */
   unstandardize(m: number, z: number, key: string, time: number): number {
     const pair = this.hourly.size > 0 && time === time ? this.hourly.get(key) : undefined;
     if (pair) {
       const h = hourOf(time);
-      const bins = this.binsFor(pair, time, h, m);
-      const j = h * this.d + m;
-      return bins.center[j]! + bins.scale[j]! * z;
+      this.statsFor(pair, time, h, m);
+      const y = this.c0 + this.s0 * z;
+      return m === this.countIndex ? anscombeInverse(y) : y;
     }
+    if (m === this.countIndex) return anscombeInverse(this.globalCountCenter() + this.globalCountScale() * z);
     return this.center[m]! + this.scale[m]! * z;
   }
 
@@ -252,8 +364,8 @@ export class Baseline {
     return { center: this.center.slice(), scale: this.scale.slice(), keys, hourlyValues: hv };
   }
 
-  static fromState(d: number, s: BaselineState): Baseline {
-    const b = new Baseline(d);
+  static fromState(d: number, s: BaselineState, countIndex = -1): Baseline {
+    const b = new Baseline(d, countIndex);
     const n = HOURS * d;
     const per = n * BIN_CAPACITY;
     // Two blocks per segment (weekday, weekend); files written before the split hold one (weekday-and-weekend values together, loaded as weekday bins).
@@ -278,6 +390,33 @@ export class Baseline {
     return b;
   }
 }
+
+/**
+ * Anscombe's transform of a count, 2 sqrt(x + 3/8): for Poisson counts its standard deviation is
+ * ~1 whatever the mean. Why: the support field (contacts per interval) is a count, and a count's
+ * noise grows with its level (SD = sqrt(mean)); on the raw scale a robust z treats a drop from 16
+ * to 3 contacts (-3.3 Poisson SDs, but 4.4 on this scale, where a count near 0 is nearly noiseless)
+ * like a rise from 16 to 29, and a night bin's 0-3 contacts give wild z's that set the member's
+ * calibrated tail. Bins keep the raw counts (saved models unchanged); their stats are taken on
+ * this scale.
+ */
+export function anscombe(x: number): number {
+  return 2 * Math.sqrt((x > 0 ? x : 0) + 0.375);
+}
+
+/** The count whose Anscombe value is y (0 below the transform's floor). */
+export function anscombeInverse(y: number): number {
+  const h = y / 2;
+  const x = h * h - 0.375;
+  return y > 0 && x > 0 ? x : 0;
+}
+
+/**
+ * A count's noise on the Anscombe scale is at least that of a Poisson count (SD 1): the floor of
+ * its scale, as sqrt(mean) would be on the raw scale. A bin of 24 values estimates its MAD loosely,
+ * and too small an estimate makes ordinary counts read as far out.
+ */
+const POISSON_SD = 1;
 
 /** 0 on weekdays, 1 on Saturday and Sunday (UTC). */
 function dayTypeOf(t: number): 0 | 1 {
@@ -345,6 +484,21 @@ function madOfSorted(v: Float64Array, med: number): number {
     }
   }
   return n % 2 === 1 ? cur : (prev + cur) / 2;
+}
+
+/** Median of a[0..n) (sorts them in place by insertion: n <= 24 here, and no view is allocated per row). */
+function medianOfFirst(a: Float64Array, n: number): number {
+  for (let i = 1; i < n; i++) {
+    const v = a[i]!;
+    let k = i - 1;
+    while (k >= 0 && a[k]! > v) {
+      a[k + 1] = a[k]!;
+      k--;
+    }
+    a[k + 1] = v;
+  }
+  const mid = n >> 1;
+  return n % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
 }
 
 function median(a: Float64Array): number {

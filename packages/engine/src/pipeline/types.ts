@@ -49,7 +49,9 @@ export interface DetectorConfig {
    * Field counting the contacts behind each record's averages (e.g. `volume`); must be a
    * metric of the spec. Where it is below `minSupport`, the OTHER metrics of the record are
    * treated as missing (imputed, listed in `imputed`): an average of one or two contacts
-   * says little, and night intervals would otherwise dominate the alerts.
+   * says little, and night intervals would otherwise dominate the alerts. With an hourly
+   * baseline the field is also taken as a count (Poisson-scaled) and the other metrics'
+   * noise as shrinking with it (pipeline/baseline.ts).
    */
   readonly supportField?: string;
   /** Smallest support for the other metrics to count. Default 5. */
