@@ -24,14 +24,155 @@ const isNodeBuiltin = (id) => nodeBuiltins.has(id);
 // tfjs-backend-wasm's generated loader requires Node built-ins that are never reached in a browser.
 const commonjsBrowser = () => commonjs({ ignore: ['fs', 'path', 'os', 'worker_threads', 'perf_hooks', 'crypto'] });
 
-const browserPlugins = (minify) => [
+/** Whitespace and comments of CSS text (outside quoted strings): what a browser ignores goes. */
+function minifyCssText(text) {
+  return text
+    .split(/("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/)
+    .map((part, i) => (i % 2 ? part : part
+      .replace(/\/\*[\s\S]*?\*\//g, ' ')
+      .replace(/\s+/g, ' ')
+      // Never around `>`, `+`, `-`, `(`, `)`: combinators, calc() and media ranges keep their spaces.
+      .replace(/ ?([{};,]) ?/g, '$1')
+      .replace(/: /g, ':')
+      .replace(/;}/g, '}')))
+    .join('');
+}
+
+/**
+ * Minifies the static text of Lit's css`` and html``/svg`` templates in our page-side modules
+ * (IIFE only; the ESM build keeps them as written). CSS: comments and optional whitespace go
+ * (`minifyCssText`). HTML: each whitespace run becomes one space (what the browser renders for
+ * white-space: normal; the widget has no <pre>/<textarea>/white-space: pre*). Works on each
+ * static part (quasi) of a template on its own, so `${…}` bindings and their positions stay;
+ * a part with a backslash is left alone (escapes are not parsed here).
+ */
+function minifyLitTemplates() {
+  const KIND = { css: minifyCssText, html: (t) => t.replace(/\s+/g, ' '), svg: (t) => t.replace(/\s+/g, ' ') };
+  return {
+    name: 'cx-minify-lit-templates',
+    transform(code, id) {
+      if (!/packages\/widget\/src\/.*\.ts$/.test(id) || !/\b(css|html|svg)`/.test(code)) return null;
+      const edits = [];
+      const walk = (node) => {
+        if (!node || typeof node.type !== 'string') return;
+        if (node.type === 'TaggedTemplateExpression' && node.tag.type === 'Identifier' && KIND[node.tag.name]) {
+          for (const q of node.quasi.quasis) {
+            const raw = q.value.raw;
+            if (raw.includes('\\') || /<(pre|textarea)\b/i.test(raw)) continue;
+            const min = KIND[node.tag.name](raw);
+            if (min !== raw) edits.push([q.start, q.end, min]);
+          }
+        }
+        for (const key of Object.keys(node)) {
+          const v = node[key];
+          if (Array.isArray(v)) v.forEach(walk);
+          else if (v && typeof v === 'object' && typeof v.type === 'string') walk(v);
+        }
+      };
+      walk(this.parse(code));
+      if (!edits.length) return null;
+      let out = code;
+      for (const [start, end, text] of edits.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + text + out.slice(end);
+      return { code: out, map: null };
+    },
+  };
+}
+
+/**
+ * Property mangling limited to what cannot be seen from outside: members that our TypeScript
+ * declares `private` (not `declare`d ones: those are Lit reactive states, which Lit keys by name)
+ * and that, in the bundled chunk, only ever appear as `this.name` or as a class member key.
+ * Everything else keeps its name: public members, interface fields and object-literal keys of
+ * any of our sources (the model format, the worker protocol, the Result shape), any name that
+ * third-party code or our code reads on another object (`x.name`), any object-literal or
+ * destructuring key, and any name that occurs as a word in a string or template (Lit bindings
+ * such as `.name=${…}`, `requestUpdate('name')`, `'name' in x`). The list is worked out on each
+ * build, so a later edit that makes a name visible simply stops it from being mangled.
+ * `collect` runs on the TypeScript sources (before esbuild erases `private`); `analyse` runs on
+ * the chunk before terser and hands terser the names through `terserOptions`.
+ */
+function privateMembers(terserOptions) {
+  const privateNames = new Set();
+  const publicNames = new Set();
+  const MODIFIERS = '(?:(?:public|protected|private|static|readonly|override|async|get|set|accessor|declare|abstract)\\s+)*';
+  const memberRe = new RegExp(`^\\s*(${MODIFIERS})([A-Za-z_$][\\w$]*)\\s*[?!]?\\s*[:(=;<,]`, 'gm');
+  const collect = {
+    name: 'cx-private-members-collect',
+    transform(code, id) {
+      if (!/packages\/\w[\w-]*\/src\/.*\.ts$/.test(id)) return null;
+      for (const m of code.matchAll(memberRe)) {
+        const modifiers = m[1].split(/\s+/);
+        if (modifiers.includes('private') && !modifiers.includes('declare')) privateNames.add(m[2]);
+        else publicNames.add(m[2]);
+      }
+      return null;
+    },
+  };
+  const analyse = {
+    name: 'cx-private-members-analyse',
+    renderChunk(code) {
+      const candidates = new Set([...privateNames].filter((n) => !publicNames.has(n) && n.length > 2));
+      const seenOnThis = new Set();
+      const visible = new Set();
+      const words = [];
+      const walk = (node) => {
+        if (!node || typeof node.type !== 'string') return;
+        switch (node.type) {
+          case 'MemberExpression':
+            if (!node.computed && node.property.type === 'Identifier') {
+              (node.object.type === 'ThisExpression' ? seenOnThis : visible).add(node.property.name);
+            }
+            break;
+          case 'MethodDefinition':
+          case 'PropertyDefinition':
+            if (!node.computed && node.key.type === 'Identifier') seenOnThis.add(node.key.name);
+            break;
+          case 'Property':
+            if (node.key.type === 'Identifier') visible.add(node.key.name);
+            else if (node.key.type === 'Literal') visible.add(String(node.key.value));
+            break;
+          case 'Literal':
+            if (typeof node.value === 'string') words.push(node.value);
+            break;
+          case 'TemplateElement':
+            words.push(node.value.raw);
+            break;
+        }
+        for (const key of Object.keys(node)) {
+          const v = node[key];
+          if (Array.isArray(v)) v.forEach(walk);
+          else if (v && typeof v === 'object' && typeof v.type === 'string') walk(v);
+        }
+      };
+      walk(this.parse(code));
+      for (const w of words) for (const m of w.matchAll(/[A-Za-z_$][\w$]*/g)) visible.add(m[0]);
+      const names = [...candidates].filter((n) => seenOnThis.has(n) && !visible.has(n)).sort();
+      // A pattern that matches nothing when there is nothing to mangle (an empty one would match all).
+      if (process.env.CX_DEBUG_MANGLE) console.error('mangled:', names.join(' '));
+      terserOptions.mangle.properties.regex = names.length ? `^(?:${names.join('|')})$` : '(?!)';
+      return null;
+    },
+  };
+  return { collect, analyse };
+}
+
+const browserPlugins = (minify) => {
+  const terserOptions = {
+    ecma: 2020, module: false, toplevel: false, compress: { passes: 2 },
+    mangle: { properties: { regex: '(?!)' } },
+  };
+  const members = privateMembers(terserOptions);
+  return [
+  ...(minify ? [members.collect] : []),
   resolve({ browser: true, exportConditions: ['source', 'browser', 'module', 'import', 'default'], extensions: ['.ts', '.mjs', '.js'] }),
   commonjsBrowser(),
   esbuild({ target: 'es2022', minify: false, tsconfig: 'tsconfig.json' }),
+  ...(minify ? [minifyLitTemplates()] : []),
   // Not `module`/`toplevel`: both imply dropping unused top-level names, and the IIFE's one
   // top-level name is the `var CxAnomalyWidget` global (everything else is inside its function).
-  ...(minify ? [terser({ ecma: 2020, module: false, toplevel: false, compress: { passes: 2 } })] : []),
-];
+  ...(minify ? [members.analyse, terser(terserOptions)] : []),
+  ];
+};
 
 const nodePlugins = () => [
   resolve({ preferBuiltins: true, exportConditions: ['source', 'node', 'import', 'default'], extensions: ['.ts', '.mjs', '.js'] }),
@@ -45,37 +186,63 @@ function onwarn(warning, warn) {
   warn(warning);
 }
 
-const NO_TFJS_MESSAGE = 'tfjs is not part of the single-file IIFE build; use the ESM build for the WebGL/WebGPU kernels';
 /**
- * Without tfjs the engine's kernel modules can never run (loadTfjs fails first), so the IIFE
- * takes them as stubs too: the GLSL/WGSL shader sources and the tfjs glue stay in the ESM build's
- * lazy chunks. loadTfjs keeps its contract: it rejects with AccelUnavailableError, and the
- * widget's probe and `engine` override fall back to the JS loop as before.
+ * d3-array's index runs `bisector(ascending)` and `bisector(number)` at load (for bisectLeft/
+ * Right/Center); rollup keeps such calls since it cannot tell them free of side effects, and with
+ * them bisector, ascending, descending, number and zero, though the widget imports `ticks` only.
+ * They are pure (they build closures), so unused results may go.
+ * The engine's modules have no side effects on import (no DOM, no globals: CONVENTIONS.md), but
+ * rollup cannot tell that from statements such as the model format's endianness probe or the
+ * data generator's intraday curve, and keeps them (and their modules) where nothing of the
+ * module is used; `moduleSideEffects: false` for them lets a module whose exports go unused go.
  */
-const ACCEL_STUBS = [
-  [/packages\/engine\/src\/accel\/tfjs-loader\.ts$/, `export class AccelUnavailableError extends Error { name = 'AccelUnavailableError'; }
-export async function loadTfjs(name) { throw new AccelUnavailableError('tfjs backend "' + name + '" is not available: ${NO_TFJS_MESSAGE}'); }`],
-  [/packages\/engine\/src\/accel\/(webgl|webgpu|gather)-kernel\.ts$/, `const unavailable = () => { throw new Error('${NO_TFJS_MESSAGE}'); };
-export const webglLeaves = unavailable, webgpuLeaves = unavailable, gatherLeaves = unavailable;`],
-];
+const ENGINE_SOURCE = /\/packages\/engine\/src\//;
+/** Engine folders that do act on import (nab/adapters.ts registers detectors) or are Node-only: left as they are. */
+const ENGINE_WITH_EFFECTS = /\/packages\/engine\/src\/(nab|cli|node|eval)\//;
+const engineModuleSideEffects = (id) => !ENGINE_SOURCE.test(id) || ENGINE_WITH_EFFECTS.test(id);
+const widgetTreeshake = {
+  manualPureFunctions: ['bisector'],
+  moduleSideEffects: engineModuleSideEffects,
+};
+
+const NO_TFJS_MESSAGE = 'tfjs is not part of the single-file IIFE build; use the ESM build for the WebGL/WebGPU kernels';
+const NO_TFJS = '\0cx-no-tfjs';
+/** The loader, stubbed: it rejects with AccelUnavailableError, as loadTfjs does where a backend cannot start. */
+const TFJS_LOADER = /packages\/engine\/src\/accel\/tfjs-loader\.ts$/;
+/**
+ * Modules that run only once loadTfjs has succeeded (the kernels, with their GLSL/WGSL shader
+ * sources and tfjs glue, and the ranked-forest packing they read): without tfjs they can never
+ * run, so the IIFE takes them as stubs whose every export throws. Their export lists are read
+ * from the sources, so the stubs follow the engine.
+ */
+const TFJS_ONLY = /packages\/engine\/src\/accel\/(webgl-kernel|webgpu-kernel|gather-kernel|ranked-forest)\.ts$/;
 
 /**
  * The single-file IIFE leaves tfjs out (it would add ~190 KB gzip to a file whose budget is 60 KB):
  * every @tensorflow/* import becomes a stub whose functions throw, so the engine's accelerated
- * tree paths report AccelUnavailableError and the JS loop runs. The ESM build keeps tfjs as lazy
- * chunks (loaded on the first GPU use only).
+ * tree paths report AccelUnavailableError and the JS loop runs (loadTfjs keeps its contract, and
+ * the widget's probe and `engine` override fall back to the JS loop as before). The ESM build
+ * keeps tfjs as lazy chunks (loaded on the first GPU use only). One copy of the message serves
+ * every stub.
  */
 function noTfjs() {
-  const STUB = '\0cx-no-tfjs';
   return {
     name: 'cx-no-tfjs',
     resolveId(id) {
-      return /^@tensorflow\//.test(id) ? STUB : null;
+      return /^@tensorflow\//.test(id) || id === NO_TFJS ? NO_TFJS : null;
     },
     load(id) {
-      for (const [re, code] of ACCEL_STUBS) if (re.test(id)) return code;
-      if (id !== STUB) return null;
-      return `const fail = () => { throw new Error('${NO_TFJS_MESSAGE}'); };
+      if (TFJS_LOADER.test(id)) {
+        return `import { NO_TFJS_MESSAGE } from '${NO_TFJS}';
+export class AccelUnavailableError extends Error { name = 'AccelUnavailableError'; }
+export async function loadTfjs(name) { throw new AccelUnavailableError('tfjs backend "' + name + '" is not available: ' + NO_TFJS_MESSAGE); }`;
+      }
+      if (TFJS_ONLY.test(id)) {
+        return `import { fail } from '${NO_TFJS}';\nexport const ${exportedNames(id).map((n) => `${n} = fail`).join(', ')};`;
+      }
+      if (id !== NO_TFJS) return null;
+      return `export const NO_TFJS_MESSAGE = ${JSON.stringify(NO_TFJS_MESSAGE)};
+export const fail = () => { throw new Error(NO_TFJS_MESSAGE); };
 export const getBackend = fail, setBackend = fail, ready = fail;`;
     },
   };
@@ -99,6 +266,7 @@ export const workerScriptBuild = {
   input: WORKER_MAIN_ENTRY,
   plugins: () => [noTfjs(), ...browserPlugins(true)],
   output: { format: 'iife', name: 'cxWorkerMain', inlineDynamicImports: true },
+  treeshake: { moduleSideEffects: engineModuleSideEffects },
 };
 
 /**
@@ -106,7 +274,7 @@ export const workerScriptBuild = {
  * (tree-shaken, minified; `module`/`toplevel` off so that the one top-level name stays).
  */
 async function buildWorkerMainScript() {
-  const bundle = await rollup({ input: workerScriptBuild.input, plugins: workerScriptBuild.plugins(), onwarn });
+  const bundle = await rollup({ input: workerScriptBuild.input, plugins: workerScriptBuild.plugins(), treeshake: workerScriptBuild.treeshake, onwarn });
   const { output } = await bundle.generate(workerScriptBuild.output);
   await bundle.close();
   if (!/^var cxWorkerMain\s*=/.test(output[0].code)) throw new Error('worker-main build: expected the script to start with "var cxWorkerMain ="');
@@ -168,10 +336,8 @@ function engineWorker(mode) {
         // not listed fails the build; a listed name the worker does not share fails at load.
         const m = SHARED_MODULES.find((x) => x.key === id.slice(SHARED_PREFIX.length));
         const names = m.names ?? exportedNames(m.file);
-        return `import { workerExports } from '${WORKER_MODULE_ID}';
-const m = workerExports().shared[${JSON.stringify(m.key)}];
-for (const n of ${JSON.stringify(names)}) if (m[n] === undefined) throw new Error('cx-anomaly-widget build: the worker program does not share ' + n + ' of ${m.key}');
-export const { ${names.join(', ')} } = m;`;
+        return `import { sharedModule } from '${WORKER_MODULE_ID}';
+export const { ${names.join(', ')} } = sharedModule(${JSON.stringify(m.key)}, ${JSON.stringify(names)});`;
       }
       if (mode === 'inline' && LOAD_ENGINE_SERVICE.test(id)) {
         return `import { workerExports } from '${WORKER_MODULE_ID}';
@@ -189,6 +355,12 @@ let exportsOfMain = null;
 /** The worker program run once on the page (no endpoint): EngineService and the shared modules. */
 export function workerExports() {
   return (exportsOfMain ??= workerMain(null));
+}
+/** One module of the worker program's \`shared\`, checked to hold every name the page side imports. */
+export function sharedModule(key, names) {
+  const m = workerExports().shared[key];
+  for (const n of names) if (m[n] === undefined) throw new Error('cx-anomaly-widget build: the worker program does not share ' + n + ' of ' + key);
+  return m;
 }
 export const inlineWorkerSource = '(' + workerMain.toString() + ')(self)';
 export const workerUrl = null;`;
@@ -228,12 +400,14 @@ export default [
     input: { index: 'packages/widget/src/index.ts' },
     output: { dir: 'packages/widget/dist', format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name]-[hash].js' },
     plugins: [engineWorker('url'), ...browserPlugins(false)],
+    treeshake: widgetTreeshake,
     onwarn,
   },
   {
     input: 'packages/widget/src/index.ts',
     output: { file: 'packages/widget/dist/cx-anomaly-widget.iife.js', format: 'iife', name: 'CxAnomalyWidget', inlineDynamicImports: true },
     plugins: [noTfjs(), engineWorker('inline'), ...browserPlugins(true)],
+    treeshake: widgetTreeshake,
     onwarn,
   },
   {

@@ -52,8 +52,8 @@ function shortId(id) {
  * Runs one rollup build in memory and returns per-module rendered lengths plus the output code.
  * `plugins` are the real plugins of rollup.config.mjs, so the figures are those of the shipped file.
  */
-async function measure(label, input, plugins, output) {
-  const bundle = await rollup({ input, plugins, onwarn: () => {} });
+async function measure(label, input, plugins, output, treeshake = true) {
+  const bundle = await rollup({ input, plugins, treeshake, onwarn: () => {} });
   const { output: out } = await bundle.generate(output);
   await bundle.close();
   const chunk = out.find((o) => o.type === 'chunk' && o.isEntry);
@@ -98,8 +98,8 @@ const iifeConfig = configs.find((c) => c.output?.format === 'iife');
 if (!iifeConfig) throw new Error('rollup.config.mjs: no IIFE build found');
 const { workerScriptBuild } = await import('../rollup.config.mjs');
 
-const workerPart = await measure('worker program (engine; inlined once as workerMain)', workerScriptBuild.input, workerScriptBuild.plugins(), workerScriptBuild.output);
-const widgetPart = await measure('widget (IIFE without the worker program)', iifeConfig.input, iifeConfig.plugins, iifeConfig.output);
+const workerPart = await measure('worker program (engine; inlined once as workerMain)', workerScriptBuild.input, workerScriptBuild.plugins(), workerScriptBuild.output, workerScriptBuild.treeshake);
+const widgetPart = await measure('widget (IIFE without the worker program)', iifeConfig.input, iifeConfig.plugins, iifeConfig.output, iifeConfig.treeshake);
 // The IIFE plugin splices the worker program in after minification; take it out again so that
 // this part counts the widget alone (same build, same terser output: the text is identical).
 {
@@ -120,7 +120,7 @@ const lazy = [];
 const byFile = new Map();
 if (!args.includes('--no-esm')) {
   const esm = configs.find((c) => c.output?.format === 'es' && c.input?.index === 'packages/widget/src/index.ts');
-  const bundle = await rollup({ input: esm.input, plugins: esm.plugins, onwarn: () => {} });
+  const bundle = await rollup({ input: esm.input, plugins: esm.plugins, treeshake: esm.treeshake, onwarn: () => {} });
   const { output } = await bundle.generate(esm.output);
   await bundle.close();
   for (const o of output) {

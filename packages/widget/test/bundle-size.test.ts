@@ -14,9 +14,11 @@ const BUDGET = 60 * 1024;
  * What the file weighs today, plus a little room: it must not grow back while the budget above
  * is still missed (112 KB before d3-zoom/brush/axis/selection/time and d3-scale were replaced;
  * 83 KiB before the components dropped decorators for Lit's static properties, 78.3 KiB after;
- * the room is for the engine work still landing in the worker program).
+ * 76.5 KiB after round 3's build work: minified Lit templates, private members mangled, tfjs-only
+ * accel modules stubbed, engine modules side-effect free; the room is for the engine work still
+ * landing in the worker program).
  */
-const CEILING = 84 * 1024;
+const CEILING = 80 * 1024;
 
 const built = existsSync(IIFE) ? readFileSync(IIFE) : null;
 const gz = built ? gzipSync(built, { level: 9 }).length : 0;
