@@ -34,6 +34,19 @@ export interface ServerConfig {
   readonly fields: string;
   readonly timeField: string;
   readonly segmentField: string;
+  /**
+   * The metric counting the contacts behind each interval's averages (the detector's
+   * `supportField`): `auto` (default) = `volume` when it is a metric, `none`, or a metric name.
+   * Where it is low the other metrics are treated as missing, and the baseline member takes it
+   * as a count (Poisson noise) and the averages' noise as growing when it falls.
+   */
+  readonly supportField: string;
+  /**
+   * Per-metric counts (the detector's `supportFields`): `auto` (default) = `csat_avg:csat_responses`
+   * when csat_avg is a metric, `none`, or `metric:countField` pairs, comma-separated. A CSAT
+   * average of fewer than 3 answers is treated as missing; records without the count field keep it.
+   */
+  readonly supportFields: string;
   /** Field holding a client-supplied record id (idempotent retries). */
   readonly idField: string;
   readonly contamination: number;
@@ -81,6 +94,8 @@ export const DEFAULTS: ServerConfig = {
   fields: 'aht_avg:high,csat_avg:low,transfer_rate:high,volume',
   timeField: 'timestamp',
   segmentField: 'queue',
+  supportField: 'auto',
+  supportFields: 'auto',
   idField: 'id',
   contamination: 0.01,
   // 30, not the engine's 100: on the labelled CX protocol (docs/results/cx-incidents.md, "Forest size")
@@ -216,6 +231,8 @@ const SETTINGS: readonly { key: Key; env: string; flag?: string; parse: Parser }
   { key: 'fields', env: 'CX_FIELDS', flag: '--fields', parse: fields },
   { key: 'timeField', env: 'CX_TIME_FIELD', parse: fieldName },
   { key: 'segmentField', env: 'CX_SEGMENT_FIELD', parse: fieldName },
+  { key: 'supportField', env: 'CX_SUPPORT_FIELD', parse: text() },
+  { key: 'supportFields', env: 'CX_SUPPORT_FIELDS', parse: text() },
   { key: 'idField', env: 'CX_ID_FIELD', parse: fieldName },
   { key: 'contamination', env: 'CX_CONTAMINATION', parse: numIn(0, 0.5, true) },
   { key: 'numTrees', env: 'CX_NUM_TREES', parse: intIn(1, 1000) },
@@ -318,5 +335,40 @@ export function loadConfig(sources: ConfigSources = {}): ServerConfig {
   for (const [name, value] of [['CX_TIME_FIELD', cfg.timeField], ['CX_SEGMENT_FIELD', cfg.segmentField], ['CX_ID_FIELD', cfg.idField]] as const) {
     if (metricNames.includes(value)) throw new ConfigError(name, `"${value}" is also a metric in CX_FIELDS`);
   }
+  supportOf(cfg); // throws a ConfigError naming the setting when a support field does not fit CX_FIELDS
   return cfg;
+}
+
+/** One text for a detector's support settings (compared between a stored model and the configuration). */
+export function supportText(supportField: string | undefined, supportFields: Readonly<Record<string, string>> | undefined): string {
+  const pairs = Object.entries(supportFields ?? {}).map(([m, f]) => `${m}:${f}`).sort();
+  return `${supportField ?? ''};${pairs.join(',')}`;
+}
+
+/** The detector's support settings resolved from CX_SUPPORT_FIELD / CX_SUPPORT_FIELDS (`auto` per CX_FIELDS). */
+export function supportOf(cfg: ServerConfig): { supportField?: string; supportFields?: Readonly<Record<string, string>> } {
+  const metrics = parseFieldSpec(cfg.fields).fields.map((f) => f.name);
+  const out: { supportField?: string; supportFields?: Record<string, string> } = {};
+  const one = cfg.supportField.trim();
+  if (one === 'auto') {
+    if (metrics.includes('volume')) out.supportField = 'volume';
+  } else if (one !== 'none') {
+    if (!metrics.includes(one)) throw new ConfigError('CX_SUPPORT_FIELD', `"${one}" is not a metric of CX_FIELDS (${metrics.join(', ')}); or auto, none`);
+    out.supportField = one;
+  }
+  const many = cfg.supportFields.trim();
+  if (many === 'auto') {
+    if (metrics.includes('csat_avg')) out.supportFields = { csat_avg: 'csat_responses' };
+  } else if (many !== 'none') {
+    const pairs: Record<string, string> = {};
+    for (const item of many.split(',')) {
+      const m = /^\s*([A-Za-z_][\w.-]*)\s*:\s*([A-Za-z_][\w.-]*)\s*$/.exec(item);
+      if (!m) throw new ConfigError('CX_SUPPORT_FIELDS', `${JSON.stringify(item.trim())} is not metric:countField (e.g. csat_avg:csat_responses); or auto, none`);
+      if (!metrics.includes(m[1]!)) throw new ConfigError('CX_SUPPORT_FIELDS', `"${m[1]}" is not a metric of CX_FIELDS (${metrics.join(', ')})`);
+      if (m[2] === cfg.timeField || m[2] === cfg.segmentField) throw new ConfigError('CX_SUPPORT_FIELDS', `count field "${m[2]}" is the time or segment field`);
+      pairs[m[1]!] = m[2]!;
+    }
+    out.supportFields = pairs;
+  }
+  return out;
 }

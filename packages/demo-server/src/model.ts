@@ -9,7 +9,7 @@
  */
 import type { CxRecord, DetectorConfig } from './engine.ts';
 import { formatFieldSpec, parseFieldSpec } from './engine.ts';
-import type { ServerConfig } from './config.ts';
+import { supportOf, supportText, type ServerConfig } from './config.ts';
 import type { Store } from './store.ts';
 import type { TrainJob, TrainOutput } from './train-worker.ts';
 import type { LoadedConfig, UpdateOutput } from './scorer-worker.ts';
@@ -83,6 +83,7 @@ export class ModelManager {
       numTrees: this.config.numTrees,
       sampleSize: this.config.sampleSize,
       seed: this.config.seed,
+      ...supportOf(this.config),
     };
   }
 
@@ -175,6 +176,8 @@ export class ModelManager {
     if (c.contamination !== want.contamination || c.numTrees !== want.numTrees || c.sampleSize !== want.sampleSize) {
       return `with contamination ${c.contamination}, ${c.numTrees} trees of ${c.sampleSize} points`;
     }
+    const support = supportText(want.supportField, want.supportFields);
+    if (c.support !== support) return `with support fields ${c.support || 'none'}, not ${support || 'none'}`;
     return null;
   }
 

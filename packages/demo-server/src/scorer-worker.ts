@@ -13,6 +13,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { AnomalyDetector, formatFieldSpec, type CxRecord } from './engine.ts';
+import { supportText } from './config.ts';
 
 export interface LoadedConfig {
   readonly fields: string;
@@ -21,6 +22,8 @@ export interface LoadedConfig {
   readonly contamination: number;
   readonly numTrees: number;
   readonly sampleSize: number;
+  /** The model's support settings as `supportText` writes them. */
+  readonly support: string;
 }
 
 export interface UpdateOutput {
@@ -47,6 +50,10 @@ function serve(): void {
           contamination: c.contamination,
           numTrees: c.numTrees,
           sampleSize: c.sampleSize,
+          support: supportText(
+            c.supportIndex >= 0 ? c.spec.fields[c.supportIndex]!.name : undefined,
+            Object.fromEntries(c.metricSupport.map(([m, f]) => [c.spec.fields[m]!.name, f])),
+          ),
         } satisfies LoadedConfig;
       } else if (!det) {
         throw new Error('no model loaded');

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, DEFAULTS, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULTS, loadConfig, supportOf } from '../src/config.ts';
 import { tempDir } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -23,6 +23,14 @@ describe('loadConfig', () => {
     assert.equal(c.intervalMinutes, 15);
     assert.equal(c.intervalGraceSeconds, 60);
     assert.equal(loadConfig({ env: { CX_INTERVAL: '5', CX_INTERVAL_GRACE: '0' } }).intervalMinutes, 5);
+  });
+
+  test('support fields: auto follows CX_FIELDS; none; explicit pairs', () => {
+    assert.deepEqual(supportOf(loadConfig({ env: {} })), { supportField: 'volume', supportFields: { csat_avg: 'csat_responses' } });
+    assert.deepEqual(supportOf(loadConfig({ env: { CX_FIELDS: 'aht_avg:high,transfer_rate:high' } })), {});
+    assert.deepEqual(supportOf(loadConfig({ env: { CX_SUPPORT_FIELD: 'none', CX_SUPPORT_FIELDS: 'none' } })), {});
+    const c = loadConfig({ env: { CX_FIELDS: 'aht_avg:high,csat_avg:low,contacts', CX_SUPPORT_FIELD: 'contacts', CX_SUPPORT_FIELDS: 'csat_avg:surveys, aht_avg:contacts' } });
+    assert.deepEqual(supportOf(c), { supportField: 'contacts', supportFields: { csat_avg: 'surveys', aht_avg: 'contacts' } });
   });
 
   test('file < environment < flags', () => {
@@ -58,6 +66,10 @@ describe('loadConfig', () => {
     [{ CX_INTERVAL: '0' }, [], /^CX_INTERVAL: must be an integer in \[1, 1440\], got "0"/],
     [{ CX_INTERVAL_GRACE: '1m' }, [], /^CX_INTERVAL_GRACE: must be an integer in \[0, 86400\]/],
     [{ CX_TIME_FIELD: 'aht_avg' }, [], /^CX_TIME_FIELD: "aht_avg" is also a metric/],
+    [{ CX_SUPPORT_FIELD: 'contacts' }, [], /^CX_SUPPORT_FIELD: "contacts" is not a metric of CX_FIELDS/],
+    [{ CX_SUPPORT_FIELDS: 'csat_avg=csat_responses' }, [], /^CX_SUPPORT_FIELDS: "csat_avg=csat_responses" is not metric:countField/],
+    [{ CX_SUPPORT_FIELDS: 'nps:responses' }, [], /^CX_SUPPORT_FIELDS: "nps" is not a metric of CX_FIELDS/],
+    [{ CX_SUPPORT_FIELDS: 'csat_avg:queue' }, [], /^CX_SUPPORT_FIELDS: count field "queue" is the time or segment field/],
     [{ CX_CONFIG: '/nonexistent/cx.json' }, [], /^CX_CONFIG: cannot read config file/],
     [{}, ['--prot', '1'], /^--prot: unknown option/],
     [{}, ['--port'], /^--port: needs a value/],

@@ -20,6 +20,12 @@ test('restart: stored model reused when it fits the configuration, retrained whe
     assert.equal((await post(`${b.url}/score`, [interval(3)])).status, 200);
     await b.close();
 
+    // Same fields, other support settings (CX_SUPPORT_FIELDS): the stored model does not fit either.
+    const s = await startServer({ supportFields: 'none' }, { dir });
+    const hs = await (await fetch(`${s.url}/health`)).json();
+    assert.equal(hs.model.source, 'generated');
+    await s.close();
+
     const c = await startServer({ fields: 'aht_avg:high,volume' }, { dir });
     const hc = await (await fetch(`${c.url}/health`)).json();
     assert.equal(hc.model.source, 'generated');

@@ -107,15 +107,17 @@ test('supportFields: a metric whose own count is below minSupportPerMetric is tr
   assert.throws(() => new AnomalyDetector({ fields: FIELDS, minSupportPerMetric: -1 }), /minSupportPerMetric must be a finite number >= 0/);
   const train = intervals(3 * 96, 0, 7).map((r) => ({ ...r, n: 10 }));
   const det = new AnomalyDetector({ fields: FIELDS, timeField: 't', numTrees: 20, sampleSize: 64, supportFields: { csat: 'n' } }).fit(train);
-  const live = intervals(4, 3 * 96, 8);
+  const live = intervals(5, 3 * 96, 8);
   // One answer (or none recorded) of 1.0: not evidence of a CSAT drop; ten answers averaging 1.0 are.
+  // A record without the count field (a source that does not report it) keeps its CSAT.
   const rs = det.updateMany([
     { ...live[0], csat: 1, n: 1 },
     { ...live[1], csat: 1, n: '' },
     { ...live[2], csat: 1, n: '10' },
     { ...live[3], csat: 4, n: 2 },
+    { ...live[4], csat: 4.2 },
   ]);
-  assert.deepEqual(rs.map((r) => r.imputed.includes('csat')), [true, true, false, true]);
+  assert.deepEqual(rs.map((r) => r.imputed.includes('csat')), [true, true, false, true, false]);
   assert.ok(rs[2]!.scores.baseline! > 0.99, 'ten answers averaging 1.0 are far out');
   const again = AnomalyDetector.load(det.save());
   assert.deepEqual(again.config.metricSupport, det.config.metricSupport);

@@ -326,7 +326,8 @@ export class AnomalyDetector {
     const out: { matrix: Matrix; missing: Uint8Array; segments?: string[]; times?: Float64Array } = { matrix, missing };
     if (Array.isArray(records)) {
       const recs = records as readonly CxRecord[];
-      // supportFields: a metric whose own count is below minSupportPerMetric (or absent) counts as missing.
+      // supportFields: a metric whose own count is below minSupportPerMetric (or empty) counts as missing;
+      // a record without the count field at all (a source that does not report it) keeps the metric.
       const ms = this.config.metricSupport;
       if (ms.length > 0) {
         const d = this.d;
@@ -334,6 +335,7 @@ export class AnomalyDetector {
         for (let i = 0; i < recs.length; i++) {
           for (const [m, field] of ms) {
             const raw = recs[i]![field];
+            if (raw === undefined) continue;
             const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
             if (!(n >= min)) missing[i * d + m] = 1;
           }

@@ -58,8 +58,9 @@ export interface DetectorConfig {
   readonly minSupport?: number;
   /**
    * Per metric, the field counting what that metric's value averages, e.g.
-   * `{ csat_avg: 'csat_responses' }`: where the count is below `minSupportPerMetric` (or absent),
-   * that metric alone is treated as missing (imputed, listed in `imputed`). A CSAT average of one
+   * `{ csat_avg: 'csat_responses' }`: where the count is below `minSupportPerMetric` (or empty:
+   * null, ''), that metric alone is treated as missing (imputed, listed in `imputed`). A record
+   * without the count field at all keeps the metric (its source does not report counts). A CSAT average of one
    * or two survey answers jumps by whole points and would otherwise read as a CSAT drop. Record
    * inputs only (fit/score/update with objects); the matrix paths ignore it.
    */
