@@ -10,9 +10,10 @@
 // p50/p99 latency. The interval records are typical traffic: the product's own generator
 // (generateCxData, 14 days, seed 101, a seed the default model never saw; replayed in time
 // order, cycled with shifted timestamps), so about as many records are anomalies as in real
-// use (the generator's labelled incidents). `/score (all anomalous)` is the worst case: values
-// drawn uniformly over ranges the model finds abnormal at night (every record an anomaly, so
-// every record also gets the forest's expected values: AWS-style imputation, the costliest walk). /ingest is acknowledged once records are durably written; scoring
+// use (the generator's labelled incidents). `/score (abnormal values)` is the worst case: values
+// drawn uniformly over ranges the model finds abnormal at night (most records are anomalies, and
+// each anomaly also gets the forest's expected values: AWS-style imputation, the costliest walk).
+// /ingest is acknowledged once records are durably written; scoring
 // (streaming update) follows in the background, so the streaming scoring rate is
 // measured separately (scored records per second while the ingest backlog drains).
 // `interactions` posts interaction records (one contact each) to /ingest: the server stores
@@ -246,7 +247,7 @@ async function runProfile(name) {
           });
           const ok = res.requests.total - res.non2xx - res.errors;
           const row = {
-            endpoint: endpoint === 'interactions' ? '/ingest (interactions)' : endpoint === 'score-worst' ? '/score (all anomalous)' : `/${endpoint}`,
+            endpoint: endpoint === 'interactions' ? '/ingest (interactions)' : endpoint === 'score-worst' ? '/score (abnormal values)' : `/${endpoint}`,
             anomalies,
             batch,
             requests: res.requests.total,
@@ -306,7 +307,7 @@ const lines = [
   'intervals each request; the `(interactions)` rows: interaction records, later contacts each request, rolled up into 15-minute intervals),',
   'a freshly started server per run.',
   `Interval records are typical traffic: the product's generator (\`generateCxData\`, ${TYPICAL_DAYS} days, seed 101, which the default model never saw), in time order,`,
-  'with its labelled incidents, so about as few records are anomalies as in real use. `/score (all anomalous)` is the worst case: every record is',
+  'with its labelled incidents, so about as few records are anomalies as in real use. `/score (abnormal values)` is the worst case: values the model finds abnormal, most records',
   "an anomaly, and an anomaly also gets the forest's expected values (AWS-style imputation, the costliest tree walk).",
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; shared with other jobs: 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end.`,
   'With the load several times the core count, figures move by a factor of 2-3 between runs: compare within one run only.',
