@@ -3,7 +3,7 @@
 //
 //   npm run bench:server                       # every profile, 5 s per run
 //   BENCH_DURATION=10 BENCH_CONNECTIONS=8 npm run bench:server
-//   npm run bench:server -- --profile default  # one profile only
+//   npm run bench:server -- --profile default,nice0  # some profiles only
 //
 // For /score and /ingest at batch sizes 1, 100, 1000: records/s (requests/s x batch),
 // /ingest bodies carry new intervals each request (the same 4 queues, later slots);
@@ -47,13 +47,19 @@ const PROFILES = {
   default: { env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'score-worst', 'ingest', 'interactions'], note: '30 trees x 256 points (the shipped model), synchronous=FULL' },
   trees100: { env: { CX_NUM_TREES: '100', CX_SAMPLE_SIZE: '256' }, endpoints: ['score', 'ingest', 'interactions'], note: '100 trees x 256 points (the engine default), synchronous=FULL' },
   light: { env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64' }, endpoints: ['score', 'ingest', 'interactions'], note: '10 trees x 64 points, synchronous=FULL' },
+  // The stream scorer at normal priority (CX_SCORING_NICE=0): what its lower priority (default 10) changes.
+  nice0: {
+    env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256', CX_SCORING_NICE: '0' },
+    endpoints: ['ingest', 'interactions'],
+    note: 'the shipped model with the streaming scorer thread at normal priority (CX_SCORING_NICE=0; default 10), for comparison with `default`',
+  },
   'light-normal': {
     env: { CX_NUM_TREES: '10', CX_SAMPLE_SIZE: '64', CX_DURABILITY: 'normal' },
     endpoints: ['ingest'],
     note: '10 trees x 64 points, CX_DURABILITY=normal (no fsync per commit)',
   },
 };
-const wanted = profileArg !== -1 ? [process.argv[profileArg + 1]] : Object.keys(PROFILES);
+const wanted = profileArg !== -1 ? process.argv[profileArg + 1].split(',') : Object.keys(PROFILES);
 for (const p of wanted) if (!PROFILES[p]) throw new Error(`unknown profile ${p}; known: ${Object.keys(PROFILES).join(', ')}`);
 for (const f of [bundle, engineBundle]) {
   if (!existsSync(f)) {

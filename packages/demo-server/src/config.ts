@@ -72,6 +72,11 @@ export interface ServerConfig {
   readonly trainMaxRecords: number;
   readonly logLevel: string;
   readonly widgetDir: string;
+  /**
+   * Nice value of the streaming scorer's thread (Linux; 0 = unchanged): scoring what was ingested
+   * is background work, and at equal priority it takes the CPU that answering requests needs.
+   */
+  readonly scoringNice: number;
   /** Interval length (minutes) interaction records are rolled up into. */
   readonly intervalMinutes: number;
   /** An interval closes this many seconds after its end (by the event-time clock; see rollup.ts). */
@@ -114,6 +119,7 @@ export const DEFAULTS: ServerConfig = {
   trainMaxRecords: 50_000,
   logLevel: 'info',
   widgetDir: DEFAULT_WIDGET_DIR,
+  scoringNice: 10,
   intervalMinutes: 15,
   intervalGraceSeconds: 60,
 };
@@ -249,6 +255,7 @@ const SETTINGS: readonly { key: Key; env: string; flag?: string; parse: Parser }
   { key: 'trainMaxRecords', env: 'CX_TRAIN_MAX_RECORDS', parse: intIn(16, 10_000_000) },
   { key: 'logLevel', env: 'CX_LOG_LEVEL', flag: '--log-level', parse: logLevel },
   { key: 'widgetDir', env: 'CX_WIDGET_DIR', parse: text() },
+  { key: 'scoringNice', env: 'CX_SCORING_NICE', parse: intIn(0, 19) },
   { key: 'intervalMinutes', env: 'CX_INTERVAL', parse: intIn(1, 1440) },
   { key: 'intervalGraceSeconds', env: 'CX_INTERVAL_GRACE', parse: intIn(0, 86_400) },
 ];

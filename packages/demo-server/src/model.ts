@@ -112,7 +112,14 @@ export class ModelManager {
         w.call('load', { bytes: this.modelBytes, catchUp: [] }).catch((e: Error) => (this.lastError = e.message));
       }
     };
-    this.stream ??= new WorkerRpc('scorer-worker', { cxScorer: 'stream' }, onExit('stream'));
+    if (!this.stream) {
+      this.stream = new WorkerRpc('scorer-worker', { cxScorer: 'stream' }, onExit('stream'));
+      // Scoring what was ingested is background work: answering requests keeps the CPU first.
+      this.stream.call<string>('priority', this.config.scoringNice).then(
+        (what) => (this.streamPriority = what),
+        (e: Error) => (this.streamPriority = `unchanged: ${e.message}`),
+      );
+    }
     this.batch ??= new WorkerRpc('scorer-worker', { cxScorer: 'batch' }, onExit('batch'));
     return [this.stream, this.batch];
   }
@@ -121,6 +128,9 @@ export class ModelManager {
     this.workers();
     return which === 'stream' ? this.stream! : this.batch!;
   }
+
+  /** What lowering the stream worker's CPU priority gave (CX_SCORING_NICE; for /health). */
+  streamPriority = 'not started';
 
   /** /score calls sent to the batch worker and not answered yet (for /health). */
   scoreCalls = 0;

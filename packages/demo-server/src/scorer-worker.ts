@@ -8,9 +8,12 @@
  *   load   { bytes, catchUp }  load a model file, then learn catchUp records; value: its config
  *   update JSON text of records streaming update (text: one cheap string to clone, not objects); value: { json: Result JSON text per record, anomaly: 1/0 per record }
  *   score  records             batch scoring, no state change; value: the JSON text of the Result array
+ *   priority nice              lowers this thread's CPU priority (the stream worker); value: what happened, as text
  * Results leave the worker as JSON text: the main thread stores and streams that text as
  * it is, so it neither deserialises Result objects nor serialises them again.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { AnomalyDetector, formatFieldSpec, type CxRecord } from './engine.ts';
 import { supportText } from './config.ts';
@@ -55,6 +58,8 @@ function serve(): void {
             Object.fromEntries(c.metricSupport.map(([m, f]) => [c.spec.fields[m]!.name, f])),
           ),
         } satisfies LoadedConfig;
+      } else if (m.op === 'priority') {
+        value = lowerPriority(m.payload as number);
       } else if (!det) {
         throw new Error('no model loaded');
       } else if (m.op === 'update') {
@@ -70,6 +75,27 @@ function serve(): void {
       port.postMessage({ id: m.id, ok: false, error: (e as Error).message });
     }
   });
+}
+
+/**
+ * Lowers this thread's CPU priority to `nice` and says what happened (shown in /health). Linux
+ * keeps a nice value per thread (a task), named by /proc/thread-self; elsewhere, or when the
+ * system refuses, the thread keeps its priority and the text says why.
+ */
+export function lowerPriority(nice: number): string {
+  if (nice === 0) return 'unchanged (CX_SCORING_NICE=0)';
+  let tid: number;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch (e) {
+    return `unchanged: this system has no per-thread priorities (/proc/thread-self: ${(e as Error).message})`;
+  }
+  try {
+    setPriority(tid, nice);
+  } catch (e) {
+    return `unchanged: setting nice ${nice} failed (${(e as Error).message})`;
+  }
+  return `nice ${getPriority(tid)} (thread ${tid})`;
 }
 
 if (!isMainThread && parentPort && (workerData as { cxScorer?: string } | null)?.cxScorer) serve();

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnomalyDetector } from '@cx-anomaly/engine';
+import { readFileSync } from 'node:fs';
 import { interval, post, readSse, startServer, type TestServer } from './helpers.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -29,6 +30,18 @@ describe('health, page, widget files, metrics', () => {
     assert.equal(h.model.source, 'generated');
     assert.ok(h.model.records > 0);
     assert.equal(h.replay.on, false);
+  });
+
+  test('the streaming scorer thread runs at a lower CPU priority (CX_SCORING_NICE, default 10)', { skip: process.platform !== 'linux' && 'per-thread priorities are Linux only' }, async () => {
+    const h = await (await fetch(`${s.url}/health`)).json();
+    const m = /^nice 10 \(thread (\d+)\)$/.exec(h.model.streamScorerPriority);
+    assert.ok(m, `streamScorerPriority: ${h.model.streamScorerPriority}`);
+    // The kernel's own record of that thread (field 19 of /proc/<pid>/task/<tid>/stat: nice).
+    const stat = readFileSync(`/proc/self/task/${m[1]}/stat`, 'utf8');
+    assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]), 10);
+    // This thread (requests, store) keeps the normal priority.
+    const own = readFileSync('/proc/thread-self/stat', 'utf8');
+    assert.equal(Number(own.slice(own.lastIndexOf(')') + 2).split(' ')[16]), 0);
   });
 
   test('GET / is the demo page with the widget on /stream, under a CSP', async () => {

@@ -64,6 +64,7 @@ describe('loadConfig', () => {
     [{ CX_MAX_SSE_CLIENTS: '1.5' }, [], /^CX_MAX_SSE_CLIENTS: /],
     [{ CX_LOG_LEVEL: 'loud' }, [], /^CX_LOG_LEVEL: must be one of/],
     [{ CX_INTERVAL: '0' }, [], /^CX_INTERVAL: must be an integer in \[1, 1440\], got "0"/],
+    [{ CX_SCORING_NICE: '20' }, [], /^CX_SCORING_NICE: must be an integer in \[0, 19\], got "20"/],
     [{ CX_INTERVAL_GRACE: '1m' }, [], /^CX_INTERVAL_GRACE: must be an integer in \[0, 86400\]/],
     [{ CX_TIME_FIELD: 'aht_avg' }, [], /^CX_TIME_FIELD: "aht_avg" is also a metric/],
     [{ CX_SUPPORT_FIELD: 'contacts' }, [], /^CX_SUPPORT_FIELD: "contacts" is not a metric of CX_FIELDS/],

@@ -92,6 +92,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ServerContext, guard: Gua
         ready: ctx.model.isReady,
         training: ctx.model.isTraining,
         pendingScoreCalls: ctx.model.scoreCalls,
+        streamScorerPriority: ctx.model.streamPriority,
         source: m?.source ?? null,
         createdAt: m ? new Date(m.createdAt).toISOString() : null,
         records: m?.records ?? 0,
