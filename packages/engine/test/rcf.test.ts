@@ -442,8 +442,9 @@ test('Shingler: layout, readiness, state', () => {
 });
 
 test('updateMany (tree by tree over chunks) equals update() point by point, scores, DiVectors and the state after', () => {
-  // duplicates (exact repeats) and a spike, more rows than a chunk, crossing outputAfter
-  const pts = stream(700, 21);
+  // duplicates (exact repeats) and a spike, more rows than a chunk (1024 in decay mode,
+  // sampleSize in window mode), crossing outputAfter
+  const pts = stream(2600, 21);
   for (let i = 300; i < 320; i++) pts[i] = pts[299]!.slice();
   pts[500]![2] = pts[500]![2]! + 9;
   const flat = new Float64Array(pts.length * 12);
@@ -464,7 +465,7 @@ test('updateMany (tree by tree over chunks) equals update() point by point, scor
     const many = new RandomCutForest(opts);
     const attr = { high: new Float64Array(pts.length * 12), low: new Float64Array(pts.length * 12) };
     // uneven batch sizes, so chunk boundaries fall in different places
-    const cuts = [0, 1, 50, 51, 300, 333, 700];
+    const cuts = [0, 1, 50, 51, 300, 333, 2600];
     const got = new Float64Array(pts.length);
     for (let c = 0; c + 1 < cuts.length; c++) {
       const [a, b] = [cuts[c]!, cuts[c + 1]!];
@@ -546,5 +547,55 @@ test('decay sampling fast rejection: u under the bound is always a rejection by 
       else h.push(0, s, w, 0);
     }
     assert.ok(rejections > 0 && fast >= 0.9 * rejections, `timeDecay ${timeDecay}: fast path took ${fast} of ${rejections} rejections`);
+  }
+});
+
+test('scoreSamplesWithAttribution (tree by tree over chunks) equals scoreWithAttribution row by row, bit for bit, and changes nothing', () => {
+  const train = stream(1500, 31);
+  for (const sampling of ['window', 'decay'] as const) {
+    const f = new RandomCutForest({ dimensions: 12, numTrees: 9, sampleSize: 64, sampling, seed: 4 });
+    for (const p of train) f.update(p);
+    // new points, a spike, and points the forest holds (duplicates take the other scoring branch)
+    const rows = [...stream(1300, 32), train[train.length - 1]!.slice(), train[train.length - 2]!.slice()];
+    rows[7]![5] = rows[7]![5]! - 40;
+    const flat = new Float64Array(rows.length * 12);
+    rows.forEach((p, i) => flat.set(p, i * 12));
+    const snap = (): string => {
+      const a = f.toState().arrays as Record<string, ArrayLike<number>>;
+      return ['boxMin', 'boxMax', 'leafMass', 'mass', 'leafPoint'].map((k) => Array.from(a[k]!).join(',')).join('|');
+    };
+    const before = snap();
+    const attr = { high: new Float64Array(rows.length * 12), low: new Float64Array(rows.length * 12) };
+    const got = f.scoreSamplesWithAttribution(matrixFrom(flat, rows.length, 12), attr);
+    const dv = createDiVector(12);
+    for (let i = 0; i < rows.length; i++) {
+      const s = f.scoreWithAttribution(rows[i]!, dv);
+      assert.equal(got[i], s, `${sampling}: score of row ${i}`);
+      assert.deepEqual(Array.from(attr.high.subarray(i * 12, (i + 1) * 12)), Array.from(dv.high), `${sampling}: high of row ${i}`);
+      assert.deepEqual(Array.from(attr.low.subarray(i * 12, (i + 1) * 12)), Array.from(dv.low), `${sampling}: low of row ${i}`);
+    }
+    assert.ok(got[rows.length - 1]! < got[7]!, 'a held point scores below a spike');
+    assert.equal(snap(), before, 'forest unchanged');
+    assert.throws(() => f.scoreSamplesWithAttribution(matrixFrom(flat, rows.length, 12), { high: new Float64Array(3), low: new Float64Array(3) }), /attribution must be/);
+  }
+});
+
+test('a restored forest recognises the points it holds (leaf point hashes are rebuilt on load)', () => {
+  const pts = stream(900, 41);
+  for (const sampling of ['window', 'decay'] as const) {
+    const f = new RandomCutForest({ dimensions: 12, numTrees: 11, sampleSize: 64, sampling, seed: 8 });
+    for (const p of pts) f.update(p);
+    const g = RandomCutForest.fromState(f.toState());
+    const held = pts[pts.length - 1]!;
+    const near = held.slice();
+    near[0] = near[0]! + 1e-9;
+    // A held point takes the duplicate branch (scoreSeen), a point 1e-9 away does not: the scores differ.
+    assert.notEqual(f.score(held), f.score(near));
+    assert.equal(g.score(held), f.score(held), `${sampling}: held point`);
+    assert.equal(g.score(near), f.score(near), `${sampling}: nearby point`);
+    const dvF = createDiVector(12);
+    const dvG = createDiVector(12);
+    assert.equal(g.scoreWithAttribution(held, dvG), f.scoreWithAttribution(held, dvF));
+    assert.deepEqual(Array.from(dvG.high), Array.from(dvF.high));
   }
 });

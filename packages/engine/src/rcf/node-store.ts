@@ -31,7 +31,7 @@
  * the leaves when asked for (computeInternalMasses(), toArrays()).
  */
 import type { StreamPrng } from './stream-prng.ts';
-import type { PointStore } from './point-store.ts';
+import { hashPoint, type PointStore } from './point-store.ts';
 import { duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export const EMPTY = 0x7fffffff;
@@ -118,7 +118,7 @@ export class NodeStore {
    * once q is inside a dimension it stays inside on the way up).
    */
   rsum: Float64Array;
-  /** Leaves, stride 4: [l*4] point index, +1 mass, +2 parent (+3 unused). */
+  /** Leaves, stride 4: [l*4] point index, +1 mass, +2 parent, +3 hashPoint of the point (not saved: recomputed on load). */
   leaf: Int32Array;
   freeInternal: Int32Array;
   freeInternalCount: Int32Array;
@@ -305,6 +305,7 @@ export class NodeStore {
       const l = this.allocLeaf(t);
       LF[l * 4] = pointIdx;
       LF[l * 4 + 1] = 1;
+      LF[l * 4 + 3] = hashPoint(q, 0, dims);
       LF[l * 4 + 2] = -1;
       this.root[t] = ~l;
       this.mass[t] = 1;
@@ -474,6 +475,7 @@ export class NodeStore {
     const nl = this.allocLeaf(t);
     LF[nl * 4] = pointIdx;
     LF[nl * 4 + 1] = 1;
+    LF[nl * 4 + 3] = hashPoint(q, 0, dims);
     N[n * 8 + 3] = bestDim;
     NF[n * 4 + 3] = bestCut;
     const noff = n * 2 * dims;
@@ -706,6 +708,16 @@ export class NodeStore {
   }
 
   /** Takes over saved arrays (checked for size and type); node and leaf fields are copied into the records. */
+  /** Sets every live leaf's point hash (leaf[l*4+3]) from the point store: after loadArrays, once the points are restored. */
+  rehashLeaves(points: PointStore): void {
+    const LF = this.leaf;
+    const dims = this.dims;
+    for (let l = 0; l < LF.length >> 2; l++) {
+      const idx = LF[l * 4]!;
+      if (idx >= 0) LF[l * 4 + 3] = hashPoint(points.values, idx * dims, dims);
+    }
+  }
+
   loadArrays(a: Record<string, unknown>): void {
     const take = <T extends Int32Array | Float64Array>(name: string, ctor: new (n: number) => T, length: number): T => {
       const v = a[name];

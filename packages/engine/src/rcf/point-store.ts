@@ -9,6 +9,28 @@
  * needs at most about 2 x sampleSize slots, the decay mode settles at the
  * number of distinct points across the trees' samples.
  */
+const hashF64 = new Float64Array(1);
+const hashI32 = new Int32Array(hashF64.buffer);
+
+/**
+ * A 32-bit hash of the exact values of point[offset .. offset+dims) (-0 and 0
+ * hash alike, as they compare equal). Equal points hash equal, so a leaf
+ * whose stored hash differs from a query's cannot hold the query: the walks
+ * test that before reading the leaf's point, which lives far from the tree's
+ * nodes in memory (a cache miss per tree otherwise). Only ever compared within
+ * one process, so the platform's byte order does not matter.
+ */
+export function hashPoint(point: ArrayLike<number>, offset: number, dims: number): number {
+  let h = 0x9e3779b9 | 0;
+  for (let d = 0; d < dims; d++) {
+    hashF64[0] = point[offset + d]! + 0;
+    h = Math.imul(h ^ hashI32[0]!, 0x85ebca6b);
+    h = Math.imul(h ^ hashI32[1]!, 0xc2b2ae35);
+    h ^= h >>> 15;
+  }
+  return h;
+}
+
 export class PointStore {
   readonly dims: number;
   values: Float64Array;

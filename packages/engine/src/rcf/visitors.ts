@@ -62,8 +62,8 @@ export class TreeVisitors {
   }
 
   /** AWS anomaly score of q in tree t (already scaled by log2(treeMass+1)); 0 for an empty tree. */
-  score(t: number, q: Float64Array, points: PointStore): number {
-    this.scoreTree(t, q, points);
+  score(t: number, q: Float64Array, qHash: number, points: PointStore): number {
+    this.scoreTree(t, q, qHash, points);
     return this.lastScore;
   }
 
@@ -71,8 +71,10 @@ export class TreeVisitors {
    * score(), with the result left in `lastScore`: a double returned from a call
    * that is not inlined is boxed (one heap number per tree per point in decay
    * streaming, where most trees only score); a field write is not.
+   * `qHash` = hashPoint(q): a leaf with another hash cannot hold q, so its point
+   * (a cache miss away) is read only when the hashes match.
    */
-  scoreTree(t: number, q: Float64Array, points: PointStore): void {
+  scoreTree(t: number, q: Float64Array, qHash: number, points: PointStore): void {
     const ns = this.nodes;
     const dims = this.dims;
     let r = ns.root[t]!;
@@ -92,7 +94,7 @@ export class TreeVisitors {
     const treeMass = ns.mass[t]!;
     const norm = this.log2p1[treeMass]!;
     const lm = ns.leaf[leaf * 4 + 1]!;
-    if (points.equals(ns.leaf[leaf * 4]!, q)) {
+    if (ns.leaf[leaf * 4 + 3] === qHash && points.equals(ns.leaf[leaf * 4]!, q)) {
       this.lastScore = ((1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!)) * norm;
       return;
     }
@@ -138,9 +140,9 @@ export class TreeVisitors {
   /**
    * Score of q in tree t plus its DiVector, added (scaled by `weight` and by
    * log2(treeMass+1)) into outHigh/outLow. Returns the scaled score (not
-   * multiplied by weight).
+   * multiplied by weight). `qHash` as in scoreTree.
    */
-  attribution(t: number, q: Float64Array, points: PointStore, weight: number, outHigh: Float64Array, outLow: Float64Array): number {
+  attribution(t: number, q: Float64Array, qHash: number, points: PointStore, weight: number, outHigh: Float64Array, outLow: Float64Array): number {
     const ns = this.nodes;
     const dims = this.dims;
     let r = ns.root[t]!;
@@ -159,7 +161,7 @@ export class TreeVisitors {
     const lbase = ns.leaf[leaf * 4]! * dims;
     const at = this.at;
     let score: number;
-    if (points.equals(ns.leaf[leaf * 4]!, q)) {
+    if (ns.leaf[leaf * 4 + 3] === qHash && points.equals(ns.leaf[leaf * 4]!, q)) {
       score = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
       duplicateAttribution(ns, path, depth, r, q, pv, score, at);
     } else {
