@@ -50,7 +50,8 @@ import { createDiVector, type DiVector } from '../rcf/index.ts';
 
 export { STREAM_WARMUP };
 import { combineFittedSurprises, combineStreamSurprises } from './ensemble.ts';
-import { ifReference, rcfReference } from './reference.ts';
+import { contextIfReference, ifReference, rcfReference } from './reference.ts';
+import { CONTEXT_FEATURES, CONTEXT_STATE, contextRow, newContextState } from './stream-context.ts';
 import type { CxRecord, DetectorConfig, JobOptions } from './types.ts';
 import { readBundle, writeBundle } from './bundle.ts';
 import { Baseline } from './baseline.ts';
@@ -113,6 +114,8 @@ interface SegmentState {
   /** The baseline member's calibrator and window of recent z's (zscore.ts; shingleSize x d, NaN = not observed). */
   calZ: ScoreCalibrator;
   readonly zWin: Float64Array;
+  /** Single-metric stream-only: the context features' state (stream-context.ts). */
+  readonly ctx: Float64Array;
   decision: DecisionStateData;
   /** Points seen (stream + training). */
   seen: number;
@@ -140,6 +143,8 @@ interface PointScratch {
   zPer: Float64Array;
   zHigh: Float64Array;
   zLow: Float64Array;
+  /** The context IF's input row (single-metric stream-only). */
+  ctxRow: Matrix;
 }
 
 interface PointOutcome {
@@ -155,6 +160,34 @@ interface PointOutcome {
   isAnomaly: boolean;
   alertId: number;
   alertStart: boolean;
+}
+
+/**
+ * Batch scoring: the RRCF member's result for every row, computed before the per-record
+ * pass (see precomputeRcf). `ok[i]` = 1 where it was (the row's segment has a ready forest).
+ */
+interface PreRcf {
+  readonly ok: Uint8Array;
+  readonly score: Float64Array;
+  /** Per row, the DiVector over the shingled point (shingleSize x d values), when attribution was wanted. */
+  readonly high: Float64Array | null;
+  readonly low: Float64Array | null;
+}
+
+/**
+ * Appends row `offset` of `src` to a shingle (oldest position first; d metrics x `size`
+ * positions) that has `filled` positions; returns the new count. The first value fills
+ * every position, so a segment scores from its first point.
+ */
+function advanceShingle(sh: Float64Array, filled: number, size: number, d: number, src: Float64Array, offset: number): number {
+  if (filled === 0) {
+    for (let p = 0; p < size; p++) for (let m = 0; m < d; m++) sh[p * d + m] = src[offset + m]!;
+    return 1;
+  }
+  sh.copyWithin(0, d);
+  const last = sh.length - d;
+  for (let m = 0; m < d; m++) sh[last + m] = src[offset + m]!;
+  return filled < size ? filled + 1 : filled;
 }
 
 /** A batch's rows as the detectors see them (see prepareBatch). */
@@ -174,6 +207,8 @@ export class AnomalyDetector {
   private iforest: IsolationForest | null = null;
   /** scoreWith(): the Isolation Forest scores of the batch, computed outside (e.g. on a GPU); null otherwise. */
   private preIf: Float64Array | null = null;
+  /** Batch scoring: the RRCF results of the batch being scored (precomputeRcf), or null. */
+  private preRcf: PreRcf | null = null;
   private imputer: Imputer;
   /** Standardisation of each metric (global, or per segment and hour of day): see baseline.ts. */
   private baseline: Baseline;
@@ -245,6 +280,7 @@ export class AnomalyDetector {
       zPer: new Float64Array(d),
       zHigh: new Float64Array(d),
       zLow: new Float64Array(d),
+      ctxRow: { data: new Float64Array(CONTEXT_FEATURES), rows: 1, cols: CONTEXT_FEATURES },
     };
   }
 
@@ -290,6 +326,15 @@ export class AnomalyDetector {
     return !this.fitting && (this.streamOnly || !this.fitted);
   }
 
+  /**
+   * Single-metric stream-only: the IF isolates context rows (level, step, deviation
+   * from the recent level, volatility: stream-context.ts) instead of the bare value, and
+   * joins the RRCF by max (ensemble.ts). See docs/pipeline.md, "Ensemble".
+   */
+  private get contextIf(): boolean {
+    return this.d === 1 && this.referenceMode;
+  }
+
   /** Stream-only: the priors every new segment starts from are the references (once). */
   private useReferencePriors(): void {
     if (this.referenceReady) return;
@@ -304,6 +349,7 @@ export class AnomalyDetector {
 
   private ifReferenceFor(trainRows: number): ScoreCalibrator {
     const c = this.config;
+    if (this.contextIf) return contextIfReference({ trainRows, numTrees: c.numTrees, sampleSize: c.sampleSize, seed: c.seed, window: c.calibrationWindow }).clone();
     return ifReference({ metrics: this.d, trainRows, numTrees: c.numTrees, sampleSize: c.sampleSize, seed: c.seed, window: c.calibrationWindow }).clone();
   }
 
@@ -392,6 +438,7 @@ export class AnomalyDetector {
       calEns: fromPrior ? this.prior.calEns.clone() : new ScoreCalibrator(w),
       calZ: fromPrior ? this.prior.calZ.clone() : new ScoreCalibrator(w),
       zWin: new Float64Array(this.shingleSize * this.d).fill(NaN),
+      ctx: newContextState(),
       decision: newDecisionState(),
       seen: 0,
     };
@@ -577,18 +624,60 @@ export class AnomalyDetector {
 
   /** Appends a standardised row to the segment's shingle (oldest position first). */
   private pushShingle(seg: SegmentState, src: Float64Array, offset: number): void {
+    seg.filled = advanceShingle(seg.shingle, seg.filled, this.shingleSize, this.d, src, offset);
+  }
+
+  /**
+   * Batch scoring (no state change): every row's RRCF score, and its DiVector when
+   * `withAttribution`, computed per segment tree-major before the per-record pass
+   * (RandomCutForest.scoreSamples / scoreSamplesWithAttribution). The forests do not
+   * change while a batch is scored, so the points (each segment's shingle advanced row
+   * by row, as processPoint will) can all be walked tree by tree: a tree's nodes and
+   * boxes are fetched once per batch and segment instead of once per record. The same
+   * walks as scoring record by record, with the same sums per row, so processPoint's
+   * results are bit-identical. Segments without a ready forest are left to processPoint.
+   */
+  private precomputeRcf(X: Matrix, keys: readonly string[] | undefined, withAttribution: boolean): PreRcf | null {
+    if (!this.useRcf) return null;
+    const n = X.rows;
     const d = this.d;
-    const sh = seg.shingle;
-    if (seg.filled === 0) {
-      // First value: fill every position, so a segment scores from its first point.
-      for (let p = 0; p < this.shingleSize; p++) for (let m = 0; m < d; m++) sh[p * d + m] = src[offset + m]!;
-      seg.filled = 1;
-      return;
+    const sd = this.shingleSize * d;
+    const groups = new Map<string, { forest: StreamForest; shingle: Float64Array; filled: number; rows: number[] } | null>();
+    for (let i = 0; i < n; i++) {
+      const key = keys ? keys[i]! : '';
+      let g = groups.get(key);
+      if (g === undefined) {
+        const base = this.segments.peek(key);
+        g = base && base.forest && base.forest.isReady ? { forest: base.forest, shingle: Float64Array.from(base.shingle), filled: base.filled, rows: [] } : null;
+        groups.set(key, g);
+      }
+      if (g) g.rows.push(i);
     }
-    sh.copyWithin(0, d);
-    const last = sh.length - d;
-    for (let m = 0; m < d; m++) sh[last + m] = src[offset + m]!;
-    if (seg.filled < this.shingleSize) seg.filled++;
+    const ok = new Uint8Array(n);
+    const score = new Float64Array(n);
+    const high = withAttribution ? new Float64Array(n * sd) : null;
+    const low = withAttribution ? new Float64Array(n * sd) : null;
+    for (const g of groups.values()) {
+      if (g === null) continue;
+      const m = g.rows.length;
+      const P: Matrix = { data: new Float64Array(m * sd), rows: m, cols: sd };
+      for (let k = 0; k < m; k++) {
+        g.filled = advanceShingle(g.shingle, g.filled, this.shingleSize, d, X.data, g.rows[k]! * d);
+        P.data.set(g.shingle, k * sd);
+      }
+      const sub = { high: new Float64Array(m * sd), low: new Float64Array(m * sd) };
+      const s = withAttribution ? g.forest.scoreSamplesWithAttribution(P, sub) : g.forest.scoreSamples(P);
+      for (let k = 0; k < m; k++) {
+        const i = g.rows[k]!;
+        ok[i] = 1;
+        score[i] = s[k]!;
+        if (high && low) {
+          high.set(sub.high.subarray(k * sd, (k + 1) * sd), i * sd);
+          low.set(sub.low.subarray(k * sd, (k + 1) * sd), i * sd);
+        }
+      }
+    }
+    return { ok, score, high, low };
   }
 
   /** Each member's surprise against the segment's calibrators, and the ensemble's raw score. */
@@ -596,7 +685,7 @@ export class AnomalyDetector {
     const lIf = rawIf === rawIf && seg.calIf.count >= MIN_CALIBRATION ? seg.calIf.surprise(rawIf) : NaN;
     const lRcf = rawRcf === rawRcf && seg.calRcf.count >= MIN_CALIBRATION ? seg.calRcf.surprise(rawRcf) : NaN;
     const lZ = rawZ === rawZ && seg.calZ.count >= MIN_CALIBRATION ? seg.calZ.surprise(rawZ) : NaN;
-    if (this.referenceMode) return { lIf, lRcf, lZ, raw: combineStreamSurprises(lIf, lRcf) };
+    if (this.referenceMode) return { lIf, lRcf, lZ, raw: combineStreamSurprises(lIf, lRcf, this.contextIf ? 'max' : 'weighted') };
     return { lIf, lRcf, lZ, raw: combineFittedSurprises(lIf, lRcf, lZ, this.config.ensembleRule) };
   }
 
@@ -630,18 +719,25 @@ export class AnomalyDetector {
     let rawIf = NaN;
     const row = sc.one;
     for (let m = 0; m < d; m++) row[m] = src[offset + m]!;
+    // The IF's input: the row, or (single-metric stream-only) its context row, which
+    // advances the segment's context state (batch views hold a copy of it).
+    const ctx = this.useIf && this.contextIf;
+    const ifIn = ctx ? sc.ctxRow : sc.oneRow;
+    if (ctx) contextRow(row[0]!, seg.ctx, ifIn.data);
     if (this.iforest) {
-      if (this.preIf) rawIf = this.preIf[offset / d]!;
+      // scoreWith's precomputed scores are of the plain rows (fitted detectors only).
+      if (this.preIf && !ctx) rawIf = this.preIf[offset / d]!;
       else {
-        this.iforest.scoreSamples(sc.oneRow, sc.oneOut);
+        this.iforest.scoreSamples(ifIn, sc.oneOut);
         rawIf = sc.oneOut[0]!;
       }
     }
     if (learn && this.useIf && (!this.fitted || this.streamOnly)) {
-      for (let m = 0; m < d; m++) this.lazyShingles.push(row[m]!);
+      const w = ifIn.cols;
+      for (let k = 0; k < w; k++) this.lazyShingles.push(ifIn.data[k]!);
       this.sinceRefit++;
       // Keep at most 4 x lazyFitAfter rows (trimmed in batches: splice is O(n)).
-      const cap = 4 * this.config.lazyFitAfter * d;
+      const cap = 4 * this.config.lazyFitAfter * w;
       if (this.lazyShingles.length >= 2 * cap) this.lazyShingles.splice(0, this.lazyShingles.length - cap);
     }
     let rawRcf = NaN;
@@ -652,7 +748,25 @@ export class AnomalyDetector {
       const wantAttr = this.needsDirection || wantAttribution;
       const stream = learn && !this.batchRcf;
       let r: number;
-      if (wantAttr && ready) {
+      const pre = this.preRcf;
+      const row = offset / d;
+      if (pre !== null && pre.ok[row] === 1) {
+        // Batch: walked tree-major before this pass (precomputeRcf), with the same sums.
+        r = pre.score[row]!;
+        if (wantAttr && pre.high && pre.low) {
+          const rh = sc.rcfHigh;
+          const rl = sc.rcfLow;
+          rh.fill(0);
+          rl.fill(0);
+          const sd = pre.high.length / pre.ok.length;
+          for (let k = 0; k < sd; k++) {
+            const m = k % d;
+            rh[m] = rh[m]! + pre.high[row * sd + k]!;
+            rl[m] = rl[m]! + pre.low[row * sd + k]!;
+          }
+          haveRcfAttr = true;
+        }
+      } else if (wantAttr && ready) {
         // Batch: score and DiVector in one walk per tree (score() then attribution() walked twice).
         r = stream ? forest.updateWithDetails(point, sc.attr) : forest.scoreWithAttribution(point, sc.attr);
         sumOverShingle(sc.attr.high, sc.attr.low, d, sc.rcfHigh, sc.rcfLow);
@@ -875,7 +989,6 @@ export class AnomalyDetector {
     this.batchAlert = 1;
     this.resolveShingle(!this.fitted);
     const keys = input.segments;
-    const times = input.times;
     // Batch: impute with training medians and standardise every row up front; streaming
     // does both record by record, with the state as it is at that record.
     let X: Matrix;
@@ -884,6 +997,21 @@ export class AnomalyDetector {
       missing = this.applySupport(matrix, input.missing ?? nanMask(matrix));
       X = { data: Float64Array.from(matrix.data), rows: n, cols: d };
     } else ({ X, missing } = prepared ?? this.prepareBatch(input));
+    this.preRcf = learn ? null : this.precomputeRcf(X, keys, this.needsDirection || results !== null);
+    try {
+      this.scoreRows(input, X, missing, out, opts, learn, results);
+    } finally {
+      this.preRcf = null;
+    }
+    return out;
+  }
+
+  /** scoreCore's per-record pass over the prepared rows. */
+  private scoreRows(input: MatrixInput, X: Matrix, missing: Uint8Array, out: ColumnarResult, opts: JobOptions, learn: boolean, results: DetectorResult[] | null): void {
+    const n = X.rows;
+    const d = this.d;
+    const keys = input.segments;
+    const times = input.times;
     // Batch views: per segment, a copy of the shingle and a fresh alert state.
     const views = new Map<string, SegmentState>();
     const outcome: PointOutcome = { score: 0, surprise: 0, lIf: NaN, lRcf: NaN, lZ: NaN, sZ: NaN, grade: 0, sIf: NaN, sRcf: NaN, isAnomaly: false, alertId: 0, alertStart: false };
@@ -923,7 +1051,7 @@ export class AnomalyDetector {
         let v = views.get(key);
         if (v === undefined) {
           const base = this.segments.peek(key) ?? this.newSegment(key, true);
-          v = { ...base, shingle: Float64Array.from(base.shingle), zWin: Float64Array.from(base.zWin), decision: newDecisionState() };
+          v = { ...base, shingle: Float64Array.from(base.shingle), zWin: Float64Array.from(base.zWin), ctx: Float64Array.from(base.ctx), decision: newDecisionState() };
           views.set(key, v);
         }
         seg = v;
@@ -951,7 +1079,6 @@ export class AnomalyDetector {
       }
     }
     opts.onProgress?.({ done: n, total: n, phase: learn ? 'update' : 'score' });
-    return out;
   }
 
   /** Streaming imputation: the segment's last observed value, else the training median (stream-only: the last value seen in any segment, since there is no median yet). */
@@ -971,7 +1098,8 @@ export class AnomalyDetector {
   /** Stream-only: (re)fits the IF on the kept rows and restarts every segment's IF calibration from its scores. */
   private refitLazyIf(): void {
     this.sinceRefit = 0;
-    const sd = this.d;
+    // Width of the IF's rows: the context rows' for a single metric (stream-context.ts).
+    const sd = this.contextIf ? CONTEXT_FEATURES : this.d;
     const cap = 4 * this.config.lazyFitAfter * sd;
     if (this.lazyShingles.length > cap) this.lazyShingles.splice(0, this.lazyShingles.length - cap);
     if (!this.useIf || this.lazyShingles.length < 2 * sd) return;
@@ -1099,6 +1227,7 @@ export class AnomalyDetector {
         calEns: s.calEns.toState(),
         calZ: s.calZ.toState(),
         zWin: s.zWin,
+        ctx: s.ctx,
         imputerLast: this.imputer.segmentState(key) ?? null,
       })),
     };
@@ -1147,6 +1276,8 @@ export class AnomalyDetector {
         calEns: ScoreCalibrator.fromState(s.calEns),
         calZ: ScoreCalibrator.fromState(s.calZ),
         zWin: s.zWin.length === det.shingleSize * det.d ? Float64Array.from(s.zWin) : new Float64Array(det.shingleSize * det.d).fill(NaN),
+        // Models saved before the context features: a fresh state (it settles within ~10 points).
+        ctx: s.ctx.length === CONTEXT_STATE ? Float64Array.from(s.ctx) : newContextState(),
       };
       det.segments.set(s.key, seg);
       if (s.imputerLast) det.imputer.setSegmentState(s.key, s.imputerLast);

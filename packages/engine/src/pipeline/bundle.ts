@@ -40,6 +40,8 @@ export interface SegmentBundle {
   readonly calEns: CalibratorState;
   readonly calZ: CalibratorState;
   readonly zWin: Float64Array;
+  /** Single-metric stream-only context state (stream-context.ts); empty in models saved before it. */
+  readonly ctx: Float64Array;
   readonly imputerLast: readonly (number | null)[] | null;
 }
 
@@ -86,6 +88,7 @@ export function writeBundle(b: DetectorBundle, created?: string): Uint8Array {
     arrays[`seg/${i}/cal/ens`] = s.calEns.values;
     arrays[`seg/${i}/cal/z`] = s.calZ.values;
     arrays[`seg/${i}/zwin`] = s.zWin;
+    arrays[`seg/${i}/ctx`] = s.ctx;
     if (s.forest) for (const [name, a] of Object.entries(s.forest.arrays)) arrays[`seg/${i}/rcf/${name}`] = a;
     return {
       key: s.key,
@@ -157,6 +160,7 @@ export function readBundle(bytes: Uint8Array): DetectorBundle {
       calEns: calState(`seg/${i}/cal/ens`),
       calZ: optCalState(`seg/${i}/cal/z`),
       zWin: arrays[`seg/${i}/zwin`] === undefined ? new Float64Array(0) : arr(`seg/${i}/zwin`, Float64Array),
+      ctx: arrays[`seg/${i}/ctx`] === undefined ? new Float64Array(0) : arr(`seg/${i}/ctx`, Float64Array),
       imputerLast: (s['imputerLast'] as (number | null)[] | null) ?? null,
     };
   });

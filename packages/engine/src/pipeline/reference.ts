@@ -20,6 +20,7 @@ import { Prng } from '../random/prng.ts';
 import type { SamplingMode } from '../rcf/index.ts';
 import { ScoreCalibrator } from './calibration.ts';
 import { createForest } from './rcf-adapter.ts';
+import { CONTEXT_FEATURES, contextRow, newContextState } from './stream-context.ts';
 
 /** Noise points scored for a reference (after the forest's warm-up). */
 export const REFERENCE_POINTS = 2048;
@@ -67,6 +68,34 @@ export function rcfReference(o: RcfReferenceOptions): ScoreCalibrator {
     if (ready) scores.push(s);
   }
   c = new ScoreCalibrator(o.window).fit(scores);
+  cache.set(key, c);
+  return c;
+}
+
+/** Noise values the context features see before the reference's rows are taken (their EWMAs settle). */
+const CONTEXT_WARMUP = 32;
+
+/**
+ * The context IF's reference (single-metric stream-only, stream-context.ts): a
+ * standard-normal stream through the context features, the forest trained on
+ * `trainRows` consecutive context rows and scoring the next 2048. The same meaning as
+ * {@link ifReference}, "as rare as this among pure noise", for the IF's actual input
+ * (the four features are correlated, so i.i.d. normal rows would be the wrong noise).
+ */
+export function contextIfReference(o: Omit<IfReferenceOptions, 'metrics'>): ScoreCalibrator {
+  const key = `ifctx|${o.trainRows}|${o.numTrees}|${o.sampleSize}|${o.seed}|${o.window}`;
+  let c = cache.get(key);
+  if (c !== undefined) return c;
+  const rng = new Prng(o.seed ^ 0x1f);
+  const state = newContextState();
+  const scratch = new Float64Array(CONTEXT_FEATURES);
+  for (let i = 0; i < CONTEXT_WARMUP; i++) contextRow(rng.normal(), state, scratch);
+  const rows = o.trainRows + REFERENCE_POINTS;
+  const data = new Float64Array(rows * CONTEXT_FEATURES);
+  for (let i = 0; i < rows; i++) contextRow(rng.normal(), state, data, i * CONTEXT_FEATURES);
+  const split = o.trainRows * CONTEXT_FEATURES;
+  const forest = new IsolationForest({ numTrees: o.numTrees, sampleSize: o.sampleSize, seed: o.seed ^ 0x5eed }).fit({ data: data.subarray(0, split), rows: o.trainRows, cols: CONTEXT_FEATURES });
+  c = new ScoreCalibrator(o.window).fit(forest.scoreSamples({ data: data.subarray(split), rows: REFERENCE_POINTS, cols: CONTEXT_FEATURES }));
   cache.set(key, c);
   return c;
 }
