@@ -123,7 +123,7 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<BenchSect
   lines.push('');
   lines.push('"points/s (CPU)" divides by this process\'s CPU time (user + system), "points/s (wall)" by elapsed time; on a busy machine the CPU figure is the steadier one.');
   lines.push('');
-  lines.push('"updateMany" streams the points in one call (tree by tree over chunks of 64 points; the same scores as update() point by point); "+ attribution" also returns every DiVector. "calib for 20k/s" = the loop speed a machine needs for 20,000 points/s at this cost (1e9 / (20000 x cost)).');
+  lines.push('"updateMany" streams the points in one call (tree by tree over chunks of up to 1024 points (decay; window: up to sampleSize); the same scores as update() point by point); "+ attribution" also returns every DiVector. "calib for 20k/s" = the loop speed a machine needs for 20,000 points/s at this cost (1e9 / (20000 x cost)).');
   lines.push('');
   lines.push('| model | sampling | call | points/s (CPU) | points/s (wall) | calib ns | cost (calib units) | calib for 20k/s | memory (typed arrays) | distinct stored points |');
   lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
