@@ -4,6 +4,7 @@
  * and the value, so a typo stops start-up with a message instead of a server that half-works.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFieldSpec } from '@cx-anomaly/engine';
@@ -77,6 +78,16 @@ export interface ServerConfig {
    * is background work, and at equal priority it takes the CPU that answering requests needs.
    */
   readonly scoringNice: number;
+  /**
+   * Batch-scoring worker threads (POST /score), each holding the model; a request goes to the
+   * least busy. Default: the cores available (at most {@link MAX_DEFAULT_WORKERS}).
+   */
+  readonly scoreWorkers: number;
+  /**
+   * Streaming-scoring worker threads (ingested records): each segment is scored by one of them
+   * (assigned at first sight), in seq order; results are written and broadcast in seq order.
+   */
+  readonly streamWorkers: number;
   /** Interval length (minutes) interaction records are rolled up into. */
   readonly intervalMinutes: number;
   /** An interval closes this many seconds after its end (by the event-time clock; see rollup.ts). */
@@ -86,6 +97,13 @@ export interface ServerConfig {
 /** packages/widget/dist, from src/config.ts and from the bundle dist/main.js alike (both one level below the package). */
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_WIDGET_DIR = resolve(here, '../../widget/dist');
+
+/** Cap of the worker-count defaults: each worker holds its own copy of the model (memory). */
+export const MAX_DEFAULT_WORKERS = 16;
+/** Upper bound of CX_SCORE_WORKERS / CX_STREAM_WORKERS. */
+export const MAX_WORKERS = 64;
+const CORES = Math.max(1, Math.min(MAX_DEFAULT_WORKERS, availableParallelism()));
+const STREAM_WORKERS_DEFAULT = CORES;
 
 export const DEFAULTS: ServerConfig = {
   port: 8000,
@@ -120,6 +138,8 @@ export const DEFAULTS: ServerConfig = {
   logLevel: 'info',
   widgetDir: DEFAULT_WIDGET_DIR,
   scoringNice: 10,
+  scoreWorkers: CORES,
+  streamWorkers: STREAM_WORKERS_DEFAULT,
   intervalMinutes: 15,
   intervalGraceSeconds: 60,
 };
@@ -256,6 +276,8 @@ const SETTINGS: readonly { key: Key; env: string; flag?: string; parse: Parser }
   { key: 'logLevel', env: 'CX_LOG_LEVEL', flag: '--log-level', parse: logLevel },
   { key: 'widgetDir', env: 'CX_WIDGET_DIR', parse: text() },
   { key: 'scoringNice', env: 'CX_SCORING_NICE', parse: intIn(0, 19) },
+  { key: 'scoreWorkers', env: 'CX_SCORE_WORKERS', parse: intIn(1, MAX_WORKERS) },
+  { key: 'streamWorkers', env: 'CX_STREAM_WORKERS', parse: intIn(1, MAX_WORKERS) },
   { key: 'intervalMinutes', env: 'CX_INTERVAL', parse: intIn(1, 1440) },
   { key: 'intervalGraceSeconds', env: 'CX_INTERVAL_GRACE', parse: intIn(0, 86_400) },
 ];

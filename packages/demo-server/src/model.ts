@@ -1,11 +1,15 @@
 /**
  * The current model. Training runs in a worker_thread (train-worker.ts); scoring runs in
- * two long-lived scorer workers (scorer-worker.ts), so the event loop that answers
- * requests never waits on the forest:
- *   - the stream worker learns every stored record in seq order (streaming update);
- *   - the batch worker scores /score requests (no state change).
- * A new model (start-up, POST /train) is loaded into both; the stream worker first
- * catches up on the stored records the model has not learnt.
+ * long-lived scorer workers (scorer-worker.ts), so the event loop that answers requests
+ * never waits on the forest:
+ *   - stream workers (CX_STREAM_WORKERS) learn every stored record in seq order (streaming
+ *     update); with several, each segment belongs to one of them (a segment's streaming
+ *     state is its own), the chunk's parts run in parallel and the results come back in seq
+ *     order, numbered as one stream (stream-numbering.ts);
+ *   - batch workers (CX_SCORE_WORKERS) score /score requests (no state change), each
+ *     request on the least busy one.
+ * A new model (start-up, POST /train) is loaded into all of them; the stream workers first
+ * catch up on the stored records the model has not learnt.
  */
 import type { CxRecord, DetectorConfig } from './engine.ts';
 import { formatFieldSpec, parseFieldSpec } from './engine.ts';
@@ -14,6 +18,7 @@ import type { Store } from './store.ts';
 import type { TrainJob, TrainOutput } from './train-worker.ts';
 import type { LoadedConfig, UpdateOutput } from './scorer-worker.ts';
 import { startWorker, WorkerRpc } from './workers.ts';
+import { renumberResult, StreamNumbering } from './stream-numbering.ts';
 
 export interface ModelInfo {
   /** `generated` (default model), `store` (POST /train) or `file` (loaded from the store at start-up). */
@@ -53,10 +58,75 @@ export interface ModelLog {
   error(obj: object, msg: string): void;
 }
 
+/** One worker's streaming output for records (JSON texts), with a record-by-record retry when the whole call fails. */
+interface PartOutput extends StreamScored {
+  readonly index: number[];
+  readonly alertId: number[];
+  readonly alertStart: number[];
+}
+
+async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<PartOutput> {
+  try {
+    const o = await worker.call<UpdateOutput>('update', `[${records.join(',')}]`);
+    return { ...o, error: new Array<string | null>(records.length).fill(null) };
+  } catch {
+    // A batch that cannot be scored (should not pass validation): one by one, so one bad
+    // record does not cost the others; its stored result says it could not be scored.
+    const out: { json: (string | null)[]; anomaly: number[]; error: (string | null)[]; index: number[]; alertId: number[]; alertStart: number[] } = {
+      json: [],
+      anomaly: [],
+      error: [],
+      index: [],
+      alertId: [],
+      alertStart: [],
+    };
+    for (const rec of records) {
+      try {
+        const one = await worker.call<UpdateOutput>('update', `[${rec}]`);
+        out.json.push(one.json[0]!);
+        out.anomaly.push(one.anomaly[0]!);
+        out.error.push(null);
+        out.index.push(one.index[0]!);
+        out.alertId.push(one.alertId[0]!);
+        out.alertStart.push(one.alertStart[0]!);
+      } catch (err) {
+        out.json.push(null);
+        out.anomaly.push(0);
+        out.error.push((err as Error).message);
+        out.index.push(0);
+        out.alertId.push(0);
+        out.alertStart.push(0);
+      }
+    }
+    return out;
+  }
+}
+
+/** Segments remembered by the stream-worker assignment (see `route`). */
+const MAX_ASSIGNED_SEGMENTS = 100_000;
+
+/** One stored row for the stream workers: its record's JSON text and segment (undefined: read from the record). */
+export interface StreamRow {
+  readonly record: string;
+  readonly segment?: string | null;
+}
+
+/** What the stream workers made of a chunk, per row in order: Result JSON text, anomaly flag, or why it could not be scored. */
+export interface StreamScored {
+  readonly json: (string | null)[];
+  readonly anomaly: number[];
+  readonly error: (string | null)[];
+}
+
 export class ModelManager {
-  private stream: WorkerRpc | null = null;
-  private batch: WorkerRpc | null = null;
+  /** Stream workers: each learns the segments assigned to it (`route`), in seq order. */
+  private readonly streams: (WorkerRpc | null)[];
+  /** Batch workers (POST /score): a request goes to the one with the fewest records in flight. */
+  private readonly batches: (WorkerRpc | null)[];
+  private readonly batchLoad: number[];
   private modelBytes: Uint8Array | null = null;
+  /** The model file in shared memory, for the workers: posting it copies nothing (a plain Uint8Array is cloned once per worker on the event loop: ~1 s for 4 workers and the 10.8 MB default model, profiled on a loaded machine). */
+  private modelShared: SharedArrayBuffer | null = null;
   private loaded = false;
   info: ModelInfo | null = null;
   /** Message of the last failed training or load, for /health. */
@@ -65,14 +135,24 @@ export class ModelManager {
   private readyResolve!: () => void;
   readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
   private closed = false;
-  /** JSON text of the records sent to the stream worker and not yet answered (learnt by a model swapped in meanwhile). */
+  /** JSON text of the records sent to the stream workers and not yet answered (learnt by a model swapped in meanwhile). */
   private inFlight = '[]';
+  /** Segment -> stream worker, assigned at first sight (the worker with the fewest segments); reset by a model install. */
+  private readonly assign = new Map<string, number>();
+  private readonly assigned: number[];
+  /** The stream's numbering (index, alertId) across the stream workers since the last install. */
+  private numbering = new StreamNumbering();
 
   constructor(
     private readonly config: ServerConfig,
     private readonly store: Store,
     private readonly log: ModelLog,
-  ) {}
+  ) {
+    this.streams = new Array<WorkerRpc | null>(config.streamWorkers).fill(null);
+    this.assigned = new Array<number>(config.streamWorkers).fill(0);
+    this.batches = new Array<WorkerRpc | null>(config.scoreWorkers).fill(null);
+    this.batchLoad = new Array<number>(config.scoreWorkers).fill(0);
+  }
 
   detectorConfig(): DetectorConfig {
     return {
@@ -100,76 +180,182 @@ export class ModelManager {
     return this.modelBytes;
   }
 
-  private workers(): [WorkerRpc, WorkerRpc] {
-    const onExit = (which: string) => (why: string) => {
+  /** Records in flight per batch worker (for /health and tests: how /score requests are spread). */
+  get scoreInFlight(): readonly number[] {
+    return this.batchLoad.slice();
+  }
+
+  /** Worker counts (for /health). */
+  get workerCounts(): { stream: number; batch: number } {
+    return { stream: this.streams.length, batch: this.batches.length };
+  }
+
+  /** Starts the workers not running (all at first use; one that stopped is restarted with the current model). */
+  private workers(): { streams: WorkerRpc[]; batches: WorkerRpc[] } {
+    for (let k = 0; k < this.streams.length; k++) this.streams[k] ??= this.spawn('stream', k);
+    for (let k = 0; k < this.batches.length; k++) this.batches[k] ??= this.spawn('batch', k);
+    return { streams: this.streams as WorkerRpc[], batches: this.batches as WorkerRpc[] };
+  }
+
+  private spawn(kind: 'stream' | 'batch', k: number): WorkerRpc {
+    const onExit = (why: string): void => {
       if (this.closed) return;
-      this.log.error({ worker: which, why }, 'scoring worker stopped; restarting it');
-      if (which === 'stream') this.stream = null;
-      else this.batch = null;
-      // Restarted with the current model; the stream worker's learnt state since then is lost.
-      if (this.modelBytes) {
-        const w = this.spawn(which);
-        w.call('load', { bytes: this.modelBytes, catchUp: [] }).catch((e: Error) => (this.lastError = e.message));
+      this.log.error({ worker: `${kind} ${k}`, why }, 'scoring worker stopped; restarting it');
+      (kind === 'stream' ? this.streams : this.batches)[k] = null;
+      // Restarted with the current model; a stream worker's learnt state since then is lost.
+      if (this.modelShared) {
+        const w = this.workers()[kind === 'stream' ? 'streams' : 'batches'][k]!;
+        w.call('load', { shared: this.modelShared, catchUp: [] }).catch((e: Error) => (this.lastError = e.message));
       }
     };
-    if (!this.stream) {
-      this.stream = new WorkerRpc('scorer-worker', { cxScorer: 'stream' }, onExit('stream'));
+    const w = new WorkerRpc('scorer-worker', { cxScorer: kind }, onExit);
+    if (kind === 'stream') {
       // Scoring what was ingested is background work: answering requests keeps the CPU first.
-      this.stream.call<string>('priority', this.config.scoringNice).then(
-        (what) => (this.streamPriority = what),
-        (e: Error) => (this.streamPriority = `unchanged: ${e.message}`),
+      w.call<string>('priority', this.config.scoringNice).then(
+        (what) => {
+          if (k === 0) this.streamPriority = what;
+        },
+        (e: Error) => {
+          if (k === 0) this.streamPriority = `unchanged: ${e.message}`;
+        },
       );
     }
-    this.batch ??= new WorkerRpc('scorer-worker', { cxScorer: 'batch' }, onExit('batch'));
-    return [this.stream, this.batch];
+    return w;
   }
 
-  private spawn(which: string): WorkerRpc {
-    this.workers();
-    return which === 'stream' ? this.stream! : this.batch!;
-  }
-
-  /** What lowering the stream worker's CPU priority gave (CX_SCORING_NICE; for /health). */
+  /** What lowering the stream workers' CPU priority gave (CX_SCORING_NICE; for /health). */
   streamPriority = 'not started';
 
-  /** /score calls sent to the batch worker and not answered yet (for /health). */
+  /** /score calls sent to the batch workers and not answered yet (for /health). */
   scoreCalls = 0;
 
-  /** Batch scoring, no state change (POST /score): the JSON text of the Result array. */
-  async score(records: readonly CxRecord[]): Promise<string> {
+  /**
+   * Batch scoring, no state change (POST /score): the JSON text of the Result array. `text`:
+   * the request body as it came, when it is JSON (an array, or `{ "records": [...] }`) and
+   * holds exactly `records` (validated): the worker parses it, and the event loop sends a
+   * string instead of cloning every record object.
+   */
+  async score(records: readonly CxRecord[], text?: string): Promise<string> {
     if (!this.loaded) throw new Error('no model yet');
+    const { batches } = this.workers();
+    // Least busy: the fewest records in flight (requests differ in size); ties go to the first.
+    let k = 0;
+    for (let j = 1; j < batches.length; j++) if (this.batchLoad[j]! < this.batchLoad[k]!) k = j;
+    this.batchLoad[k]! += records.length;
     this.scoreCalls++;
     try {
-      return await this.workers()[1].call<string>('score', records);
+      return await batches[k]!.call<string>('score', text ?? records);
     } finally {
+      this.batchLoad[k]! -= records.length;
       this.scoreCalls--;
     }
   }
 
-  /** Streaming: scores then learns each record (a JSON array text), in order. One call at a time (the pipeline's). */
-  async update(recordsJson: string): Promise<UpdateOutput> {
+  /** The stream worker of a segment: assigned at first sight to the worker with the fewest segments, then kept until the next install. */
+  private route(segment: string): number {
+    let k = this.assign.get(segment);
+    if (k === undefined) {
+      // Bounded memory (segment names are client input): past the cap the assignment starts afresh. A segment
+      // that moves meets a worker without its recent state, as a detector meets a segment its LRU evicted (the
+      // engine keeps maxSegments = 64 per detector, far fewer than this).
+      if (this.assign.size >= MAX_ASSIGNED_SEGMENTS) {
+        this.assign.clear();
+        this.assigned.fill(0);
+      }
+      k = 0;
+      for (let j = 1; j < this.assigned.length; j++) if (this.assigned[j]! < this.assigned[k]!) k = j;
+      this.assigned[k]!++;
+      this.assign.set(segment, k);
+    }
+    return k;
+  }
+
+  private segmentOf(row: StreamRow): string {
+    if (typeof row.segment === 'string') return row.segment;
+    if (row.segment === undefined) {
+      const v = (JSON.parse(row.record) as Record<string, unknown>)[this.config.segmentField];
+      if (typeof v === 'string') return v;
+    }
+    return ''; // no segment: the detector rejects the record; any worker will say so
+  }
+
+  /**
+   * Streaming: scores then learns each row, in order (one call at a time: the pipeline's).
+   * With several stream workers the rows are split by segment (each keeps its order), scored
+   * in parallel and renumbered as one stream (stream-numbering.ts). A part that fails is
+   * retried record by record, so one bad record costs only itself.
+   */
+  async update(rows: readonly StreamRow[]): Promise<StreamScored> {
     if (!this.loaded) throw new Error('no model yet');
-    this.inFlight = recordsJson;
+    const { streams } = this.workers();
+    const n = rows.length;
+    this.inFlight = `[${rows.map((r) => r.record).join(',')}]`;
+    const numbering = this.numbering;
     try {
-      return await this.workers()[0].call<UpdateOutput>('update', recordsJson);
+      if (streams.length === 1) {
+        const one = await updateOn(streams[0]!, rows.map((r) => r.record));
+        return { json: one.json, anomaly: one.anomaly, error: one.error };
+      }
+      const segments = rows.map((r) => this.segmentOf(r));
+      const parts: number[][] = streams.map(() => []);
+      for (let i = 0; i < n; i++) parts[this.route(segments[i]!)]!.push(i);
+      const outs = await Promise.all(parts.map((ix, k) => (ix.length > 0 ? updateOn(streams[k]!, ix.map((i) => rows[i]!.record)) : null)));
+      const json = new Array<string | null>(n).fill(null);
+      const anomaly = new Array<number>(n).fill(0);
+      const error = new Array<string | null>(n).fill(null);
+      const numbered = new Array<{ k: number; j: number }>(n);
+      for (let k = 0; k < parts.length; k++) {
+        const o = outs[k];
+        if (!o) continue;
+        const ix = parts[k]!;
+        for (let j = 0; j < ix.length; j++) {
+          json[ix[j]!] = o.json[j]!;
+          anomaly[ix[j]!] = o.anomaly[j]!;
+          error[ix[j]!] = o.error[j]!;
+          numbered[ix[j]!] = { k, j };
+        }
+      }
+      // Renumbered in stream order (see stream-numbering.ts).
+      for (let i = 0; i < n; i++) {
+        const text = json[i];
+        if (text === null) continue;
+        const { k, j } = numbered[i]!;
+        const o = outs[k]!;
+        const to = numbering.next(segments[i]!, o.index[j]!, o.alertId[j]!, o.alertStart[j] === 1);
+        json[i] = renumberResult(text, o.index[j]!, to.index, o.alertId[j]!, to.alertId);
+      }
+      return { json, anomaly, error };
     } finally {
       this.inFlight = '[]';
     }
   }
 
   /**
-   * Loads model bytes into both scorer workers; the stream worker first learns the stored
+   * Loads model bytes into every scorer worker; each stream worker first learns the stored
    * rows the model has not (seq in (info.throughSeq, scoredThrough], the newest
    * CATCH_UP_LIMIT) plus any batch in flight. Returns the loaded model's configuration.
    */
   async install(bytes: Uint8Array, info: ModelInfo, scoredThrough: number): Promise<LoadedConfig> {
     const rows = scoredThrough > info.throughSeq ? this.store.latest(CATCH_UP_LIMIT, scoredThrough).filter((r) => r.seq > info.throughSeq && r.result !== null) : [];
     const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...(JSON.parse(this.inFlight) as CxRecord[])];
-    const [stream, batch] = this.workers();
-    const [cfg] = await Promise.all([stream.call<LoadedConfig>('load', { bytes, catchUp }), batch.call<LoadedConfig>('load', { bytes, catchUp: [] })]);
+    const { streams, batches } = this.workers();
+    const shared = new SharedArrayBuffer(bytes.byteLength);
+    new Uint8Array(shared).set(bytes);
+    // Every stream worker learns the whole catch-up: all start from the same state (the
+    // segments they will own are assigned afresh), which StreamNumbering relies on.
+    const loads = [
+      ...streams.map((w) => w.call<LoadedConfig>('load', { shared, catchUp })),
+      ...batches.map((w) => w.call<LoadedConfig>('load', { shared, catchUp: [] })),
+    ];
+    // Updates sent from now on reach the new model (each worker handles its messages in order).
+    this.assign.clear();
+    this.assigned.fill(0);
+    this.numbering = new StreamNumbering();
+    const [cfg] = (await Promise.all(loads)) as [LoadedConfig];
     const why = this.mismatch(cfg);
     if (why) throw new Error(`the model was trained ${why}`);
     this.modelBytes = bytes;
+    this.modelShared = shared;
     this.info = { ...info, throughSeq: Math.max(info.throughSeq, scoredThrough) };
     this.loaded = true;
     this.lastError = null;
@@ -259,6 +445,6 @@ export class ModelManager {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([this.stream?.terminate(), this.batch?.terminate()]);
+    await Promise.all([...this.streams, ...this.batches].map((w) => w?.terminate()));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Stored records -> scored -> broadcast. Ingest answers as soon as records are durably
- * written; this queue then has them scored by the stream worker IN SEQ ORDER (one batch
- * in flight at a time), writes their results, and broadcasts them on the SSE hub.
+ * written; this queue then has them scored by the stream workers IN SEQ ORDER (one chunk
+ * in flight at a time; with several workers the chunk is split by segment and comes back
+ * whole, in seq order: model.ts), writes their results, and broadcasts them on the SSE hub.
  * `scoredThrough` is the highest seq such that every record up to it is scored and
  * broadcast: SSE resume reads the store up to it, and the live broadcast carries
  * everything after it, so a client sees each record once, in order.
@@ -12,7 +13,7 @@ import type { Metrics } from './metrics.ts';
 import type { ModelManager } from './model.ts';
 import type { Store, StoredRow } from './store.ts';
 
-/** Most records sent to the stream worker at once (smaller: live events sooner; larger: less overhead). */
+/** Most records sent to each stream worker at once (smaller: live events sooner; larger: less overhead); a chunk is this times the worker count. */
 export const SCORE_CHUNK = 128;
 
 interface Pending {
@@ -86,34 +87,19 @@ export class ScoringPipeline {
     void this.model.ready.then(() => this.drain());
   }
 
-  /** Result JSON text and anomaly flag per record (null: could not be scored). */
+  /** Result JSON text and anomaly flag per record (null: could not be scored; logged). */
   private async scoreBatch(batch: readonly Pending[]): Promise<{ json: (string | null)[]; anomaly: number[] }> {
-    try {
-      return await this.model.update(`[${batch.map((p) => p.row.record).join(',')}]`);
-    } catch {
-      // A batch that cannot be scored (should not pass validation): one by one, so one bad
-      // record does not cost the others; its stored result says it could not be scored.
-      const json: (string | null)[] = [];
-      const anomaly: number[] = [];
-      for (const p of batch) {
-        try {
-          const one = await this.model.update(`[${p.row.record}]`);
-          json.push(one.json[0]!);
-          anomaly.push(one.anomaly[0]!);
-        } catch (err) {
-          this.log.error({ seq: p.row.seq, err: (err as Error).message }, 'record could not be scored');
-          json.push(null);
-          anomaly.push(0);
-        }
-      }
-      return { json, anomaly };
+    const out = await this.model.update(batch.map((p) => p.row));
+    for (let i = 0; i < batch.length; i++) {
+      if (out.error[i] !== null) this.log.error({ seq: batch[i]!.row.seq, err: out.error[i] }, 'record could not be scored');
     }
+    return out;
   }
 
   private async drain(): Promise<void> {
     try {
       while (!this.stopped && this.pending > 0) {
-        const end = Math.min(this.queue.length, this.head + SCORE_CHUNK);
+        const end = Math.min(this.queue.length, this.head + SCORE_CHUNK * this.model.workerCounts.stream);
         const batch = this.queue.slice(this.head, end);
         let t = performance.now();
         const results = await this.scoreBatch(batch);

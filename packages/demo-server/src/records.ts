@@ -124,9 +124,12 @@ export function registerBodyParsers(app: FastifyInstance, config: ServerConfig):
   // Metric columns, and the numeric columns of interaction records, become numbers.
   const metrics = new Set(parseFieldSpec(config.fields).fields.map((f) => f.name));
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     try {
-      done(null, parseJsonText(body as string));
+      const parsed = parseJsonText(body as string);
+      // Kept for POST /score only (its worker parses the text); other routes let it go.
+      if (req.routeOptions.url === '/score') (req as { jsonText?: string }).jsonText = body as string;
+      done(null, parsed);
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -259,6 +262,11 @@ export function checkRecords(records: readonly Record<string, unknown>[], config
     out[i] = isInteraction ? { record: rec, ts, segment, clientId, interaction: checkInteraction(rec, i, ts, segment, config.timeField) } : { record: rec, ts, segment, clientId };
   }
   return out;
+}
+
+/** The JSON body text of a request, as it came (set by the JSON body parser; undefined for NDJSON, CSV). */
+export function jsonTextOf(req: object): string | undefined {
+  return (req as { jsonText?: string }).jsonText;
 }
 
 /** `{ "records": [...] }` is accepted wherever an array is (runs before validation). */

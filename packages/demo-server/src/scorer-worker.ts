@@ -1,13 +1,14 @@
 /**
  * A worker thread holding one AnomalyDetector, so that scoring (milliseconds a record
  * with a full-size forest) never blocks the event loop that answers requests, writes the
- * store and feeds the SSE clients. model.ts runs two: one learns the stream (update, in
- * seq order), one scores /score batches (no state change).
+ * store and feeds the SSE clients. model.ts runs two pools of them: stream workers learn the
+ * stream (update, in seq order, each its share of the segments), batch workers score /score
+ * batches (no state change).
  *
  * Messages: { id, op, payload } -> { id, ok, value | error }
- *   load   { bytes, catchUp }  load a model file, then learn catchUp records; value: its config
- *   update JSON text of records streaming update (text: one cheap string to clone, not objects); value: { json: Result JSON text per record, anomaly: 1/0 per record }
- *   score  records             batch scoring, no state change; value: the JSON text of the Result array
+ *   load   { shared, catchUp } load a model file (a SharedArrayBuffer: one copy for all workers), then learn catchUp records; value: its config
+ *   update JSON text of records streaming update (text: one cheap string to clone, not objects); value: UpdateOutput (Result JSON text, anomaly 1/0, index, alertId, alertStart per record)
+ *   score  records | JSON text batch scoring, no state change; value: the JSON text of the Result array
  *   priority nice              lowers this thread's CPU priority (the stream worker); value: what happened, as text
  * Results leave the worker as JSON text: the main thread stores and streams that text as
  * it is, so it neither deserialises Result objects nor serialises them again.
@@ -32,6 +33,10 @@ export interface LoadedConfig {
 export interface UpdateOutput {
   readonly json: string[];
   readonly anomaly: number[];
+  /** Per record: its Result's stream index, alert id and alert start (1/0), for the renumbering of model.ts (several stream workers). */
+  readonly index: number[];
+  readonly alertId: number[];
+  readonly alertStart: number[];
 }
 
 function serve(): void {
@@ -41,8 +46,9 @@ function serve(): void {
     try {
       let value: unknown;
       if (m.op === 'load') {
-        const { bytes, catchUp } = m.payload as { bytes: Uint8Array; catchUp: CxRecord[] };
-        const next = AnomalyDetector.load(bytes);
+        const { shared, catchUp } = m.payload as { shared: SharedArrayBuffer; catchUp: CxRecord[] };
+        // The model file is shared by every worker (read only): this worker reads its own copy.
+        const next = AnomalyDetector.load(new Uint8Array(shared).slice());
         if (catchUp.length > 0) next.updateMany(catchUp);
         det = next;
         const c = det.config;
@@ -64,9 +70,19 @@ function serve(): void {
         throw new Error('no model loaded');
       } else if (m.op === 'update') {
         const results = det.updateMany(JSON.parse(m.payload as string) as CxRecord[]);
-        value = { json: results.map((r) => JSON.stringify(r)), anomaly: results.map((r) => (r.isAnomaly ? 1 : 0)) } satisfies UpdateOutput;
+        const n = results.length;
+        const out: UpdateOutput = { json: new Array(n), anomaly: new Array(n), index: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
+        for (let i = 0; i < n; i++) {
+          const r = results[i]!;
+          out.json[i] = JSON.stringify(r);
+          out.anomaly[i] = r.isAnomaly ? 1 : 0;
+          out.index[i] = r.index;
+          out.alertId[i] = r.alertId;
+          out.alertStart[i] = r.alertStart ? 1 : 0;
+        }
+        value = out;
       } else if (m.op === 'score') {
-        value = JSON.stringify(det.score(m.payload as CxRecord[]));
+        value = JSON.stringify(det.score(scoreInput(m.payload)));
       } else {
         throw new Error(`unknown op ${m.op}`);
       }
@@ -75,6 +91,17 @@ function serve(): void {
       port.postMessage({ id: m.id, ok: false, error: (e as Error).message });
     }
   });
+}
+
+/**
+ * The records of a `score` message: the records themselves, or the request's JSON body text
+ * as it came (an array, or `{ "records": [...] }`), already validated by the main thread:
+ * a string costs the main thread nothing to send, an array of objects a structured clone.
+ */
+export function scoreInput(payload: unknown): CxRecord[] {
+  if (typeof payload !== 'string') return payload as CxRecord[];
+  const v = JSON.parse(payload) as CxRecord[] | { records: CxRecord[] };
+  return Array.isArray(v) ? v : v.records;
 }
 
 /**

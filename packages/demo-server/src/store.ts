@@ -31,6 +31,8 @@ export interface StoredRow {
   readonly record: string;
   /** Its Result as JSON text, or null when it was stored unscored. */
   readonly result: string | null;
+  /** Its segment, where the reader has it (rows written now, unscored rows): the scoring pipeline routes by it. */
+  readonly segment?: string | null;
 }
 
 export interface NewRecord {
@@ -134,8 +136,11 @@ CREATE TABLE IF NOT EXISTS models (
 );
 `;
 
-type Row = { seq: number; received_at: number; source: string; record: string; result: string | null };
-const toStored = (r: Row): StoredRow => ({ seq: r.seq, receivedAt: r.received_at, source: r.source, record: r.record, result: r.result });
+type Row = { seq: number; received_at: number; source: string; record: string; result: string | null; segment?: string | null };
+const toStored = (r: Row): StoredRow =>
+  r.segment === undefined
+    ? { seq: r.seq, receivedAt: r.received_at, source: r.source, record: r.record, result: r.result }
+    : { seq: r.seq, receivedAt: r.received_at, source: r.source, record: r.record, result: r.result, segment: r.segment };
 
 export class Store {
   readonly path: string;
@@ -170,7 +175,7 @@ export class Store {
       ),
       setResult: db.prepare<[string, number]>('UPDATE records SET result = ? WHERE seq = ?'),
       unscored: db.prepare<[number], Row>(
-        'SELECT seq, received_at, source, record, result FROM records WHERE result IS NULL ORDER BY seq LIMIT ?',
+        'SELECT seq, received_at, source, record, result, segment FROM records WHERE result IS NULL ORDER BY seq LIMIT ?',
       ),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM records'),
       lastSeq: db.prepare<[], { s: number | null }>('SELECT max(seq) AS s FROM records'),
@@ -226,7 +231,7 @@ export class Store {
         const info = this.stmts.insert.run(r.clientId, r.ts, r.segment, source, r.json, null, now);
         const seq = Number(info.lastInsertRowid);
         seqs[i] = seq;
-        written.push({ index: i, row: { seq, receivedAt: now, source, record: r.json, result: null } });
+        written.push({ index: i, row: { seq, receivedAt: now, source, record: r.json, result: null, segment: r.segment } });
       }
       let maxTs: number | null = null;
       for (const w of written) {
@@ -298,7 +303,7 @@ export class Store {
       const info = this.stmts.insert.run(null, iv.start, iv.segment, 'rollup', json, null, now);
       const seq = Number(info.lastInsertRowid);
       this.stmts.ixRoll.run(seq, iv.segment, iv.start, iv.end);
-      rows.push({ seq, receivedAt: now, source: 'rollup', record: json, result: null });
+      rows.push({ seq, receivedAt: now, source: 'rollup', record: json, result: null, segment: iv.segment });
     }
     if (plan.closedBefore !== null) this.stmts.metaSet.run('rollup_closed_before', String(plan.closedBefore));
     return rows;

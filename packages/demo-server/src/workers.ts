@@ -46,6 +46,11 @@ export class WorkerRpc {
     this.worker.on('exit', (code) => fail(`exit code ${code}`));
   }
 
+  /** Calls sent and not answered yet. */
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
   call<T>(op: string, payload: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
     if (!this.alive) return Promise.reject(new Error('scoring worker is not running'));
     const id = this.nextId++;

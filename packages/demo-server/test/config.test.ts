@@ -3,9 +3,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, DEFAULTS, loadConfig, supportOf } from '../src/config.ts';
+import { ConfigError, DEFAULTS, loadConfig, MAX_DEFAULT_WORKERS, supportOf } from '../src/config.ts';
 import { tempDir } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -23,6 +24,12 @@ describe('loadConfig', () => {
     assert.equal(c.intervalMinutes, 15);
     assert.equal(c.intervalGraceSeconds, 60);
     assert.equal(loadConfig({ env: { CX_INTERVAL: '5', CX_INTERVAL_GRACE: '0' } }).intervalMinutes, 5);
+    // Worker pools default to the cores available (capped), and take an explicit count.
+    const cores = Math.min(MAX_DEFAULT_WORKERS, availableParallelism());
+    assert.equal(c.scoreWorkers, cores);
+    assert.equal(c.streamWorkers, cores);
+    assert.equal(loadConfig({ env: { CX_SCORE_WORKERS: '3', CX_STREAM_WORKERS: '1' } }).scoreWorkers, 3);
+    assert.equal(loadConfig({ env: { CX_SCORE_WORKERS: '3', CX_STREAM_WORKERS: '1' } }).streamWorkers, 1);
   });
 
   test('support fields: auto follows CX_FIELDS; none; explicit pairs', () => {
@@ -65,6 +72,9 @@ describe('loadConfig', () => {
     [{ CX_LOG_LEVEL: 'loud' }, [], /^CX_LOG_LEVEL: must be one of/],
     [{ CX_INTERVAL: '0' }, [], /^CX_INTERVAL: must be an integer in \[1, 1440\], got "0"/],
     [{ CX_SCORING_NICE: '20' }, [], /^CX_SCORING_NICE: must be an integer in \[0, 19\], got "20"/],
+    [{ CX_SCORE_WORKERS: '0' }, [], /^CX_SCORE_WORKERS: must be an integer in \[1, 64\], got "0"/],
+    [{ CX_SCORE_WORKERS: 'auto' }, [], /^CX_SCORE_WORKERS: must be an integer in \[1, 64\], got "auto"/],
+    [{ CX_STREAM_WORKERS: '65' }, [], /^CX_STREAM_WORKERS: must be an integer in \[1, 64\], got "65"/],
     [{ CX_INTERVAL_GRACE: '1m' }, [], /^CX_INTERVAL_GRACE: must be an integer in \[0, 86400\]/],
     [{ CX_TIME_FIELD: 'aht_avg' }, [], /^CX_TIME_FIELD: "aht_avg" is also a metric/],
     [{ CX_SUPPORT_FIELD: 'contacts' }, [], /^CX_SUPPORT_FIELD: "contacts" is not a metric of CX_FIELDS/],

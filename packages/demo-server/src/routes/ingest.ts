@@ -1,7 +1,7 @@
 /** POST /ingest (store, then score + broadcast) and POST /score (score only, nothing stored). */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
-import { batchSchema, checkRecords, unwrapRecords, BadRequest } from '../records.ts';
+import { batchSchema, checkRecords, jsonTextOf, unwrapRecords, BadRequest } from '../records.ts';
 import type { CxRecord } from '../engine.ts';
 import { INTERACTION_FIELDS } from '../rollup.ts';
 
@@ -45,8 +45,13 @@ export function ingestRoutes(app: FastifyInstance, ctx: ServerContext, guard: ((
       );
     }
     await modelReady(ctx);
-    // The worker answers with the results' JSON text: spliced in, not re-serialised.
-    const results = await ctx.model.score(checked.map((c) => c.record as CxRecord));
+    // The validated JSON body goes to the worker as the text it came as (records unchanged by
+    // validation): a string to post, not a clone of every record. The worker answers with the
+    // results' JSON text: spliced in, not re-serialised.
+    const results = await ctx.model.score(
+      checked.map((c) => c.record as CxRecord),
+      jsonTextOf(req),
+    );
     return reply.type('application/json; charset=utf-8').send(`{"results":${results}}`);
   });
 }
