@@ -16,7 +16,7 @@ import { formatFieldSpec, parseFieldSpec } from './engine.ts';
 import { supportOf, supportText, type ServerConfig } from './config.ts';
 import type { Store } from './store.ts';
 import type { TrainJob, TrainOutput } from './train-worker.ts';
-import type { LoadedConfig, UpdateOutput } from './scorer-worker.ts';
+import type { LoadedConfig, ScoreEachOutput, UpdateOutput } from './scorer-worker.ts';
 import { startWorker, WorkerRpc } from './workers.ts';
 import { renumberResult, StreamNumbering } from './stream-numbering.ts';
 
@@ -101,6 +101,12 @@ async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<
     return out;
   }
 }
+
+/**
+ * Smallest /score request that is split over idle batch workers (see `score`): below it the
+ * extra messages and the merge cost more than the parallel scoring saves.
+ */
+export const SPLIT_MIN_RECORDS = 64;
 
 /** Segments remembered by the stream-worker assignment (see `route`). */
 const MAX_ASSIGNED_SEGMENTS = 100_000;
@@ -238,6 +244,12 @@ export class ModelManager {
   async score(records: readonly CxRecord[], text?: string): Promise<string> {
     if (!this.loaded) throw new Error('no model yet');
     const { batches } = this.workers();
+    const split = this.splitPlan(records);
+    return split ? this.scoreSplit(records, split, batches) : this.scoreWhole(records, text, batches);
+  }
+
+  /** A /score request on one batch worker, the least busy: the fewest records in flight (requests differ in size); ties go to the first. */
+  private async scoreWhole(records: readonly CxRecord[], text: string | undefined, batches: WorkerRpc[]): Promise<string> {
     // Least busy: the fewest records in flight (requests differ in size); ties go to the first.
     let k = 0;
     for (let j = 1; j < batches.length; j++) if (this.batchLoad[j]! < this.batchLoad[k]!) k = j;
@@ -249,6 +261,82 @@ export class ModelManager {
       this.batchLoad[k]! -= records.length;
       this.scoreCalls--;
     }
+  }
+
+  /**
+   * How to split a /score request over the idle batch workers, or null to send it whole.
+   * Batch scoring treats segments independently (each continues from its own shingle, with
+   * its own alert state; only the Result `index` and the alert numbering run across the
+   * batch), so the request is split BY SEGMENT, each segment's records in order to one
+   * worker, and the parts run in parallel: one client sending one request at a time gets
+   * every idle core. Only idle workers take parts (no records in flight), so a busy server
+   * keeps one request a worker. Segments go largest first to the part with the fewest records.
+   */
+  private splitPlan(records: readonly CxRecord[]): { worker: number; rows: number[] }[] | null {
+    const field = this.config.segmentField;
+    if (records.length < SPLIT_MIN_RECORDS || !field) return null;
+    const idle: number[] = [];
+    for (let k = 0; k < this.batchLoad.length; k++) if (this.batchLoad[k] === 0) idle.push(k);
+    if (idle.length < 2) return null;
+    const bySegment = new Map<unknown, number[]>();
+    for (let i = 0; i < records.length; i++) {
+      const key = records[i]![field];
+      let rows = bySegment.get(key);
+      if (rows === undefined) bySegment.set(key, (rows = []));
+      rows.push(i);
+    }
+    if (bySegment.size < 2) return null;
+    const parts = idle.slice(0, Math.min(idle.length, bySegment.size)).map((worker) => ({ worker, rows: [] as number[] }));
+    for (const rows of [...bySegment.values()].sort((a, b) => b.length - a.length)) {
+      let p = parts[0]!;
+      for (const q of parts) if (q.rows.length < p.rows.length) p = q;
+      for (const i of rows) p.rows.push(i);
+    }
+    for (const p of parts) p.rows.sort((a, b) => a - b);
+    return parts;
+  }
+
+  /**
+   * Scores the parts of a split request in parallel and merges them into the text one worker
+   * would have answered: each Result's `index` is its position in the request, and alerts are
+   * numbered 1, 2, ... in the order they open across the request (each part numbers its own
+   * from 1; an alert belongs to one segment, so to one part). A part that fails sends the
+   * whole request to one worker, so an error names the record as it would unsplit.
+   */
+  private async scoreSplit(records: readonly CxRecord[], parts: { worker: number; rows: number[] }[], batches: WorkerRpc[]): Promise<string> {
+    for (const p of parts) this.batchLoad[p.worker]! += p.rows.length;
+    this.scoreCalls++;
+    let outs: ScoreEachOutput[];
+    try {
+      outs = await Promise.all(parts.map((p) => batches[p.worker]!.call<ScoreEachOutput>('scoreEach', p.rows.map((i) => records[i]!))));
+    } catch {
+      outs = [];
+    } finally {
+      for (const p of parts) this.batchLoad[p.worker]! -= p.rows.length;
+      this.scoreCalls--;
+    }
+    if (outs.length === 0) return this.scoreWhole(records, undefined, batches);
+    const n = records.length;
+    const partOf = new Int32Array(n);
+    const posIn = new Int32Array(n);
+    parts.forEach((p, k) => p.rows.forEach((i, j) => ((partOf[i] = k), (posIn[i] = j))));
+    const alertMap = parts.map(() => new Map<number, number>());
+    let nextAlert = 1;
+    const json = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const k = partOf[i]!;
+      const j = posIn[i]!;
+      const o = outs[k]!;
+      const local = o.alertId[j]!;
+      let global = 0;
+      if (local !== 0) {
+        const map = alertMap[k]!;
+        if (o.alertStart[j] === 1 || !map.has(local)) map.set(local, nextAlert++);
+        global = map.get(local)!;
+      }
+      json[i] = renumberResult(o.json[j]!, j, i, local, global);
+    }
+    return `[${json.join(',')}]`;
   }
 
   /** The stream worker of a segment: assigned at first sight to the worker with the fewest segments, then kept until the next install. */

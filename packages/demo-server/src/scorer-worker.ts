@@ -39,6 +39,13 @@ export interface UpdateOutput {
   readonly alertStart: number[];
 }
 
+/** A `scoreEach` answer: per record of the part, its Result's JSON text, alert id and alert start (1/0). */
+export interface ScoreEachOutput {
+  readonly json: string[];
+  readonly alertId: number[];
+  readonly alertStart: number[];
+}
+
 function serve(): void {
   let det: AnomalyDetector | null = null;
   const port = parentPort!;
@@ -83,6 +90,18 @@ function serve(): void {
         value = out;
       } else if (m.op === 'score') {
         value = JSON.stringify(det.score(scoreInput(m.payload)));
+      } else if (m.op === 'scoreEach') {
+        // One part of a /score request split by segment (model.ts): each Result's text and alert numbers.
+        const results = det.score(m.payload as CxRecord[]);
+        const n = results.length;
+        const out: ScoreEachOutput = { json: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
+        for (let i = 0; i < n; i++) {
+          const r = results[i]!;
+          out.json[i] = JSON.stringify(r);
+          out.alertId[i] = r.alertId;
+          out.alertStart[i] = r.alertStart ? 1 : 0;
+        }
+        value = out;
       } else {
         throw new Error(`unknown op ${m.op}`);
       }

@@ -141,6 +141,31 @@ describe('worker pools give the results of one worker', () => {
     assert.equal(await nd.text(), want);
   });
 
+  test('/score: a large request on idle workers is split by segment, and answers what one worker answers', async () => {
+    // 200 records of 5 queues, alerts on two of them (so the alert numbering is merged across parts).
+    const body = stream(520, 40);
+    const want = await (await fetch(`${one.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).text();
+    const results = JSON.parse(want).results as { segment: string; alertId: number; alertStart: boolean }[];
+    const starts = results.filter((r) => r.alertStart);
+    assert.ok(new Set(starts.map((r) => r.segment)).size >= 2 && starts.length >= 3, `alerts on several queues in the sample (${starts.length})`);
+    const m = many.server.ctx.model;
+    const call = m.score(body as CxRecord[]);
+    // Idle workers: every one takes a part (5 queues of 40 records: 80 / 80 / 40).
+    assert.deepEqual([...m.scoreInFlight].sort((a, b) => a - b), [40, 80, 80]);
+    assert.equal(`{"results":${await call}}`, want);
+    // Busy workers take no parts: with requests in flight on all three, a large one goes whole to one worker.
+    const small = [m.score(body.slice(0, 5) as CxRecord[]), m.score(body.slice(0, 6) as CxRecord[]), m.score(body.slice(0, 7) as CxRecord[])];
+    const big = m.score(body as CxRecord[]);
+    assert.deepEqual([...m.scoreInFlight].sort((a, b) => a - b), [6, 7, 205]);
+    await Promise.all(small);
+    assert.equal(`{"results":${await big}}`, want);
+    // Over HTTP, one request at a time (split) and several at once: the same text.
+    const texts = await Promise.all(
+      Array.from({ length: 4 }, async () => (await fetch(`${many.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).text()),
+    );
+    for (const t of texts) assert.equal(t, want);
+  });
+
   test('streaming: segments split over 3 workers store the same results, text for text, as 1 worker', async () => {
     const records = stream(0, 90);
     await Promise.all([ingestAll(one, records), ingestAll(many, records)]);
