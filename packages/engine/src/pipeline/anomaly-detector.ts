@@ -754,16 +754,8 @@ export class AnomalyDetector {
         // Batch: walked tree-major before this pass (precomputeRcf), with the same sums.
         r = pre.score[row]!;
         if (wantAttr && pre.high && pre.low) {
-          const rh = sc.rcfHigh;
-          const rl = sc.rcfLow;
-          rh.fill(0);
-          rl.fill(0);
-          const sd = pre.high.length / pre.ok.length;
-          for (let k = 0; k < sd; k++) {
-            const m = k % d;
-            rh[m] = rh[m]! + pre.high[row * sd + k]!;
-            rl[m] = rl[m]! + pre.low[row * sd + k]!;
-          }
+          const sd = point.length;
+          sumOverShingle(pre.high.subarray(row * sd, (row + 1) * sd), pre.low.subarray(row * sd, (row + 1) * sd), d, sc.rcfHigh, sc.rcfLow);
           haveRcfAttr = true;
         }
       } else if (wantAttr && ready) {

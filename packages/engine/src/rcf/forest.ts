@@ -493,35 +493,25 @@ export class RandomCutForest {
     return this;
   }
 
-  /** AWS anomaly score of every row of X (tree-major: one tree at a time over all rows). */
+  /**
+   * AWS anomaly score of every row of X, without changing the forest (tree-major over
+   * chunks of rows, see scoreChunks; per row the same sum as score()). Zeros until ready.
+   */
   scoreSamples(X: Matrix, out?: Float64Array): Float64Array {
     this.checkMatrix(X, 'scoreSamples');
     const n = X.rows;
-    const dims = this.dimensions;
     const res = out ?? new Float64Array(n);
     if (res.length !== n) throw new Error(`RandomCutForest.scoreSamples: out has length ${res.length}, expected ${n} (rows of X)`);
     res.fill(0);
-    if (!this.isReady) return res;
-    const q = this.q;
-    const T = this.numTrees;
-    for (let t = 0; t < T; t++) {
-      for (let i = 0; i < n; i++) {
-        for (let d = 0; d < dims; d++) q[d] = X.data[i * dims + d]!;
-        res[i] = res[i]! + this.visitors.score(t, q, hashPoint(q, 0, dims), this.points);
-      }
-    }
-    for (let i = 0; i < n; i++) res[i] = res[i]! / T;
+    if (this.isReady) this.scoreChunks(X, res, null);
     return res;
   }
 
   /**
    * scoreWithAttribution() for every row of X, without changing the forest:
    * returns the scores (into `out` when given) and writes row i's DiVector to
-   * attribution.high/low[i*dims .. (i+1)*dims). Tree-major over chunks of rows,
-   * so each tree's nodes and boxes are fetched once per chunk rather than once
-   * per row; per row the trees add up in the same order as in
-   * scoreWithAttribution(), so the results are bit-identical to it. All zeros
-   * until the forest is ready.
+   * attribution.high/low[i*dims .. (i+1)*dims). Bit-identical to it row by row
+   * (see scoreChunks). All zeros until the forest is ready.
    */
   scoreSamplesWithAttribution(X: Matrix, attribution: DiVectorBatch, out?: Float64Array): Float64Array {
     this.checkMatrix(X, 'scoreSamplesWithAttribution');
@@ -534,7 +524,20 @@ export class RandomCutForest {
     res.fill(0);
     attribution.high.fill(0);
     attribution.low.fill(0);
-    if (!this.isReady || n === 0) return res;
+    if (this.isReady) this.scoreChunks(X, res, attribution);
+    return res;
+  }
+
+  /**
+   * The batch scoring walk: tree-major over chunks of rows, so each tree's nodes and
+   * boxes are fetched once per chunk rather than once per row, each row loaded (-0 -> 0,
+   * as load()) and hashed once. Per row the trees add up in the same order as
+   * score() / scoreWithAttribution(), so the results are bit-identical to them. With
+   * `attribution`, the walk of scoreWithAttribution (and its DiVectors) instead of score().
+   */
+  private scoreChunks(X: Matrix, res: Float64Array, attribution: DiVectorBatch | null): void {
+    const n = X.rows;
+    const dims = this.dimensions;
     const T = this.numTrees;
     const w = 1 / T;
     const visitors = this.visitors;
@@ -545,20 +548,28 @@ export class RandomCutForest {
       const m = Math.min(cs.size, n - start);
       for (let i = 0; i < m * dims; i++) {
         const v = X.data[start * dims + i]!;
-        cq[i] = v === 0 ? 0 : v; // -0 -> 0, as load()
+        cq[i] = v === 0 ? 0 : v;
       }
       for (let k = 0; k < m; k++) cHash[k] = hashPoint(cqRow[k]!, 0, dims);
       cScore.fill(0, 0, m);
-      cHigh.fill(0, 0, m * dims);
-      cLow.fill(0, 0, m * dims);
-      for (let t = 0; t < T; t++) {
-        for (let k = 0; k < m; k++) cScore[k] = cScore[k]! + visitors.attribution(t, cqRow[k]!, cHash[k]!, points, w, cHighRow[k]!, cLowRow[k]!);
+      if (attribution) {
+        cHigh.fill(0, 0, m * dims);
+        cLow.fill(0, 0, m * dims);
+        for (let t = 0; t < T; t++) {
+          for (let k = 0; k < m; k++) cScore[k] = cScore[k]! + visitors.attribution(t, cqRow[k]!, cHash[k]!, points, w, cHighRow[k]!, cLowRow[k]!);
+        }
+        attribution.high.set(cHigh.subarray(0, m * dims), start * dims);
+        attribution.low.set(cLow.subarray(0, m * dims), start * dims);
+      } else {
+        for (let t = 0; t < T; t++) {
+          for (let k = 0; k < m; k++) {
+            visitors.scoreTree(t, cqRow[k]!, cHash[k]!, points);
+            cScore[k] = cScore[k]! + visitors.lastScore;
+          }
+        }
       }
       for (let k = 0; k < m; k++) res[start + k] = cScore[k]! / T;
-      attribution.high.set(cHigh.subarray(0, m * dims), start * dims);
-      attribution.low.set(cLow.subarray(0, m * dims), start * dims);
     }
-    return res;
   }
 
   /**

@@ -61,14 +61,9 @@ export class TreeVisitors {
     this.impOutCount = new Int32Array(nodes.sampleSize + 2);
   }
 
-  /** AWS anomaly score of q in tree t (already scaled by log2(treeMass+1)); 0 for an empty tree. */
-  score(t: number, q: Float64Array, qHash: number, points: PointStore): number {
-    this.scoreTree(t, q, qHash, points);
-    return this.lastScore;
-  }
-
   /**
-   * score(), with the result left in `lastScore`: a double returned from a call
+   * AWS anomaly score of q in tree t (already scaled by log2(treeMass+1); 0 for an
+   * empty tree), left in `lastScore`: a double returned from a call
    * that is not inlined is boxed (one heap number per tree per point in decay
    * streaming, where most trees only score); a field write is not.
    * `qHash` = hashPoint(q): a leaf with another hash cannot hold q, so its point
