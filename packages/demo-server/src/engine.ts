@@ -12,4 +12,4 @@ export {
   parseFieldSpec,
   formatFieldSpec,
 } from '@cx-anomaly/engine';
-export type { CxRecord, DetectorConfig, Result } from '@cx-anomaly/engine';
+export type { CxRecord, DetectorConfig, DetectorResult, Result } from '@cx-anomaly/engine';

@@ -16,7 +16,7 @@ import { formatFieldSpec, parseFieldSpec } from './engine.ts';
 import { supportOf, supportText, type ServerConfig } from './config.ts';
 import type { Store } from './store.ts';
 import type { TrainJob, TrainOutput } from './train-worker.ts';
-import type { LoadedConfig, ScoreEachOutput, UpdateOutput } from './scorer-worker.ts';
+import type { LoadedConfig, UpdateOutput } from './scorer-worker.ts';
 import { startWorker, WorkerRpc } from './workers.ts';
 import { renumberResult, StreamNumbering } from './stream-numbering.ts';
 
@@ -250,7 +250,6 @@ export class ModelManager {
 
   /** A /score request on one batch worker, the least busy: the fewest records in flight (requests differ in size); ties go to the first. */
   private async scoreWhole(records: readonly CxRecord[], text: string | undefined, batches: WorkerRpc[]): Promise<string> {
-    // Least busy: the fewest records in flight (requests differ in size); ties go to the first.
     let k = 0;
     for (let j = 1; j < batches.length; j++) if (this.batchLoad[j]! < this.batchLoad[k]!) k = j;
     this.batchLoad[k]! += records.length;
@@ -306,9 +305,9 @@ export class ModelManager {
   private async scoreSplit(records: readonly CxRecord[], parts: { worker: number; rows: number[] }[], batches: WorkerRpc[]): Promise<string> {
     for (const p of parts) this.batchLoad[p.worker]! += p.rows.length;
     this.scoreCalls++;
-    let outs: ScoreEachOutput[];
+    let outs: UpdateOutput[];
     try {
-      outs = await Promise.all(parts.map((p) => batches[p.worker]!.call<ScoreEachOutput>('scoreEach', p.rows.map((i) => records[i]!))));
+      outs = await Promise.all(parts.map((p) => batches[p.worker]!.call<UpdateOutput>('scoreEach', p.rows.map((i) => records[i]!))));
     } catch {
       outs = [];
     } finally {

@@ -16,7 +16,7 @@
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { AnomalyDetector, formatFieldSpec, type CxRecord } from './engine.ts';
+import { AnomalyDetector, formatFieldSpec, type CxRecord, type DetectorResult } from './engine.ts';
 import { supportText } from './config.ts';
 
 export interface LoadedConfig {
@@ -39,11 +39,19 @@ export interface UpdateOutput {
   readonly alertStart: number[];
 }
 
-/** A `scoreEach` answer: per record of the part, its Result's JSON text, alert id and alert start (1/0). */
-export interface ScoreEachOutput {
-  readonly json: string[];
-  readonly alertId: number[];
-  readonly alertStart: number[];
+/** Each Result's JSON text and the numbers model.ts merges by (an `update` or `scoreEach` answer). */
+function describeResults(results: readonly DetectorResult[]): UpdateOutput {
+  const n = results.length;
+  const out: UpdateOutput = { json: new Array(n), anomaly: new Array(n), index: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    const r = results[i]!;
+    out.json[i] = JSON.stringify(r);
+    out.anomaly[i] = r.isAnomaly ? 1 : 0;
+    out.index[i] = r.index;
+    out.alertId[i] = r.alertId;
+    out.alertStart[i] = r.alertStart ? 1 : 0;
+  }
+  return out;
 }
 
 function serve(): void {
@@ -76,32 +84,12 @@ function serve(): void {
       } else if (!det) {
         throw new Error('no model loaded');
       } else if (m.op === 'update') {
-        const results = det.updateMany(JSON.parse(m.payload as string) as CxRecord[]);
-        const n = results.length;
-        const out: UpdateOutput = { json: new Array(n), anomaly: new Array(n), index: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
-        for (let i = 0; i < n; i++) {
-          const r = results[i]!;
-          out.json[i] = JSON.stringify(r);
-          out.anomaly[i] = r.isAnomaly ? 1 : 0;
-          out.index[i] = r.index;
-          out.alertId[i] = r.alertId;
-          out.alertStart[i] = r.alertStart ? 1 : 0;
-        }
-        value = out;
+        value = describeResults(det.updateMany(JSON.parse(m.payload as string) as CxRecord[]));
       } else if (m.op === 'score') {
         value = JSON.stringify(det.score(scoreInput(m.payload)));
       } else if (m.op === 'scoreEach') {
-        // One part of a /score request split by segment (model.ts): each Result's text and alert numbers.
-        const results = det.score(m.payload as CxRecord[]);
-        const n = results.length;
-        const out: ScoreEachOutput = { json: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
-        for (let i = 0; i < n; i++) {
-          const r = results[i]!;
-          out.json[i] = JSON.stringify(r);
-          out.alertId[i] = r.alertId;
-          out.alertStart[i] = r.alertStart ? 1 : 0;
-        }
-        value = out;
+        // One part of a /score request split by segment (model.ts): each Result's text and numbers.
+        value = describeResults(det.score(m.payload as CxRecord[]));
       } else {
         throw new Error(`unknown op ${m.op}`);
       }
