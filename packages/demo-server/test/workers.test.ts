@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renumberResult, StreamNumbering } from '../src/stream-numbering.ts';
+import { SKEW_RECORDS } from '../src/model.ts';
 import type { CxRecord } from '../src/engine.ts';
 import { interval, post, startServer, type TestServer } from './helpers.ts';
 
@@ -141,7 +142,7 @@ describe('worker pools give the results of one worker', () => {
     assert.equal(await nd.text(), want);
   });
 
-  test('/score: a large request on idle workers is split by segment, and answers what one worker answers', async () => {
+  test('/score: a large request is split by segment, each segment to its own worker, and answers what one worker answers', async () => {
     // 200 records of 5 queues, alerts on two of them (so the alert numbering is merged across parts).
     const body = stream(520, 40);
     const want = await (await fetch(`${one.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).text();
@@ -150,15 +151,28 @@ describe('worker pools give the results of one worker', () => {
     assert.ok(new Set(starts.map((r) => r.segment)).size >= 2 && starts.length >= 3, `alerts on several queues in the sample (${starts.length})`);
     const m = many.server.ctx.model;
     const call = m.score(body as CxRecord[]);
-    // Idle workers: every one takes a part (5 queues of 40 records: 80 / 80 / 40).
-    assert.deepEqual([...m.scoreInFlight].sort((a, b) => a - b), [40, 80, 80]);
+    // Segments are placed at first sight, the fewest segments a worker (5 queues of 40 records: 80 / 80 / 40).
+    const placed = [...m.scoreInFlight];
+    assert.deepEqual([...placed].sort((a, b) => a - b), [40, 80, 80]);
     assert.equal(`{"results":${await call}}`, want);
-    // Busy workers take no parts: with requests in flight on all three, a large one goes whole to one worker.
+    // Busy workers still take their segments' parts: with small requests in flight on all three
+    // (least busy first: 5, 6, 7 records), the large one adds the same parts to each.
     const small = [m.score(body.slice(0, 5) as CxRecord[]), m.score(body.slice(0, 6) as CxRecord[]), m.score(body.slice(0, 7) as CxRecord[])];
     const big = m.score(body as CxRecord[]);
-    assert.deepEqual([...m.scoreInFlight].sort((a, b) => a - b), [6, 7, 205]);
+    assert.deepEqual(m.scoreInFlight, placed.map((n, k) => n + 5 + k));
     await Promise.all(small);
     assert.equal(`{"results":${await big}}`, want);
+    // A worker far busier than another (SKEW_RECORDS more in flight) hands its parts to the least busy one.
+    const hot = Array.from({ length: SKEW_RECORDS + 100 }, (_, i) => interval(1000 + i, 'billing', {}));
+    const busy = m.score(hot as CxRecord[]);
+    const loaded = m.scoreInFlight.indexOf(hot.length);
+    assert.notEqual(loaded, -1, 'the single-segment request went whole to one worker');
+    const again = m.score(body as CxRecord[]);
+    const least = placed.map((_, k) => (k === loaded ? Infinity : k)).reduce((a, b) => (a < b ? a : b));
+    const want2 = placed.map((n, k) => (k === loaded ? hot.length : k === least ? n + placed[loaded]! : n));
+    assert.deepEqual(m.scoreInFlight, want2);
+    await busy;
+    assert.equal(`{"results":${await again}}`, want);
     // Over HTTP, one request at a time (split) and several at once: the same text.
     const texts = await Promise.all(
       Array.from({ length: 4 }, async () => (await fetch(`${many.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).text()),
