@@ -162,6 +162,8 @@ function abnormalRecords(n, offset) {
       transfer_rate: Math.round((0.05 + u(i, 3) * 0.1) * 1e4) / 1e4,
       csat_avg: answered ? Math.round((3.8 + u(i, 4)) * 100) / 100 : null,
       csat_responses: answered ? 2 : 0,
+      // The longest contact: 2-4x the mean, as a busy interval's max is (a value, not missing, so the worst case stays worst).
+      aht_max: Math.round((300 + u(i, 2) * 120) * (2 + 2 * u(i, 6))),
     };
   });
 }

@@ -32,6 +32,7 @@ export interface ServerConfig {
   /** Days of generated history: default-model training set and replay source. */
   readonly generateDays: number;
   readonly seed: number;
+  /** Field spec of the metrics: `name[:direction[:transform]],...` (the engine's parseFieldSpec; e.g. `aht_max:high:log`). */
   readonly fields: string;
   readonly timeField: string;
   readonly segmentField: string;
@@ -114,7 +115,9 @@ export const DEFAULTS: ServerConfig = {
   replaySpeed: 900,
   generateDays: 14,
   seed: 7,
-  fields: 'aht_avg:high,csat_avg:low,transfer_rate:high,volume',
+  // aht_max (the interval's longest contact) catches a single stuck call that barely moves aht_avg; on a log
+  // scale because its spread grows with its level (docs/server.md, CX_FIELDS).
+  fields: 'aht_avg:high,csat_avg:low,transfer_rate:high,volume,aht_max:high:log',
   timeField: 'timestamp',
   segmentField: 'queue',
   supportField: 'auto',
@@ -376,14 +379,22 @@ export function supportText(supportField: string | undefined, supportFields: Rea
 
 /** The detector's support settings resolved from CX_SUPPORT_FIELD / CX_SUPPORT_FIELDS (`auto` per CX_FIELDS). */
 export function supportOf(cfg: ServerConfig): { supportField?: string; supportFields?: Readonly<Record<string, string>> } {
-  const metrics = parseFieldSpec(cfg.fields).fields.map((f) => f.name);
+  const spec = parseFieldSpec(cfg.fields).fields;
+  const metrics = spec.map((f) => f.name);
   const out: { supportField?: string; supportFields?: Record<string, string> } = {};
+  // The support field is read as a count of contacts: the detector refuses one modelled on another scale
+  // (`volume:both:log`), so say so here, naming the setting, rather than when the model is trained.
+  const asCount = (name: string, how: string): string => {
+    const t = spec.find((f) => f.name === name)?.transform;
+    if (t) throw new ConfigError('CX_SUPPORT_FIELD', `${how}"${name}" is read as the count of contacts, but CX_FIELDS models it on a ${t} scale ("${name}:...:${t}"): drop the ":${t}", or set CX_SUPPORT_FIELD to none`);
+    return name;
+  };
   const one = cfg.supportField.trim();
   if (one === 'auto') {
-    if (metrics.includes('volume')) out.supportField = 'volume';
+    if (metrics.includes('volume')) out.supportField = asCount('volume', 'auto: ');
   } else if (one !== 'none') {
     if (!metrics.includes(one)) throw new ConfigError('CX_SUPPORT_FIELD', `"${one}" is not a metric of CX_FIELDS (${metrics.join(', ')}); or auto, none`);
-    out.supportField = one;
+    out.supportField = asCount(one, '');
   }
   const many = cfg.supportFields.trim();
   if (many === 'auto') {

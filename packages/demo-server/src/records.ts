@@ -195,6 +195,17 @@ const MAX_FUTURE_MS = 24 * 3600_000;
 
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+const logScaled = new WeakMap<ServerConfig, ReadonlySet<string>>();
+/**
+ * Metrics CX_FIELDS models on a log scale (`aht_max:high:log`). ln(1 + value) needs values >= 0:
+ * a negative one is refused here with a 400, not stored to fail when it is scored.
+ */
+function logMetrics(config: ServerConfig): ReadonlySet<string> {
+  let s = logScaled.get(config);
+  if (!s) logScaled.set(config, (s = new Set(parseFieldSpec(config.fields).fields.filter((f) => f.transform === 'log').map((f) => f.name))));
+  return s;
+}
+
 /** An interaction record's fields (see rollup.ts), or a 400 naming the field. */
 function checkInteraction(rec: Record<string, unknown>, i: number, ts: number, segment: string | null, timeField: string): Interaction {
   const F = INTERACTION_FIELDS;
@@ -228,6 +239,7 @@ function checkInteraction(rec: Record<string, unknown>, i: number, ts: number, s
  */
 export function checkRecords(records: readonly Record<string, unknown>[], config: ServerConfig, metrics: readonly string[]): CheckedRecord[] {
   const out: CheckedRecord[] = new Array(records.length);
+  const logs = logMetrics(config);
   for (let i = 0; i < records.length; i++) {
     const rec = records[i]!;
     let ts: number;
@@ -241,6 +253,7 @@ export function checkRecords(records: readonly Record<string, unknown>[], config
       const v = rec[m];
       if (typeof v === 'number') {
         if (!Number.isFinite(v)) throw new BadRequest(`record ${i} (body/${i}/${m}): ${v} is not a finite number`);
+        if (v < 0 && logs.has(m)) throw new BadRequest(`record ${i} (body/${i}/${m}): ${v} is negative, and CX_FIELDS models ${m} on a log scale (ln(1 + value) needs values >= 0)`);
         hasMetric = true;
       } else if (v !== null && v !== undefined) {
         throw new BadRequest(`record ${i} (body/${i}/${m}): must be a number or null`);

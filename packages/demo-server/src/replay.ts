@@ -32,7 +32,11 @@ export function applyIncident(rec: Record<string, unknown>, kind: InjectKind): v
   const tr = num('transfer_rate');
   const csat = num('csat_avg');
   const vol = num('volume');
-  if ((kind === 'outage' || kind === 'aht_spike') && aht !== null) rec.aht_avg = round(aht * (kind === 'outage' ? 2.2 : 2.6), 1);
+  const ahtMax = num('aht_max');
+  const ahtFactor = kind === 'outage' ? 2.2 : 2.6;
+  if ((kind === 'outage' || kind === 'aht_spike') && aht !== null) rec.aht_avg = round(aht * ahtFactor, 1);
+  // Every contact takes longer, the longest one too (else the mean could pass the max); whole seconds like the roll-up's.
+  if ((kind === 'outage' || kind === 'aht_spike') && ahtMax !== null) rec.aht_max = Math.round(ahtMax * ahtFactor);
   if ((kind === 'outage' || kind === 'transfer_surge') && tr !== null) rec.transfer_rate = round(Math.min(1, Math.max(tr * 4, 0.4)), 4);
   if ((kind === 'outage' || kind === 'csat_drop') && csat !== null) rec.csat_avg = round(Math.max(1, csat - 1.8), 2);
   if (kind === 'volume_collapse' && vol !== null) rec.volume = Math.round(vol * 0.04);

@@ -10,7 +10,10 @@
  * the columns and rounding of the generator's intervals.csv:
  *   volume = contacts; aht_avg = mean aht_seconds (1 decimal); transfer_rate = share with a
  *   transfer (4 decimals); csat_avg = mean of the answered surveys (2 decimals) or null;
- *   csat_responses = answered surveys.
+ *   csat_responses = answered surveys; aht_max = the longest single contact's aht_seconds
+ *   (as given, not rounded) or null. aht_max is there because one stuck call of hours barely
+ *   moves the interval's mean but is plain in its max (the default CX_FIELDS models it on a
+ *   log scale, `aht_max:high:log`).
  * That record is stored, scored and broadcast like any interval record.
  *
  * When a slot closes: the server keeps an event-time clock, the latest interaction time
@@ -22,7 +25,7 @@
  * up (counted as `late` in the answer).
  *
  * A segment seen before gets a zero-volume interval (volume 0, csat_responses 0, the means
- * null) for a closed slot with no contact, up to one day after its last contact: a queue
+ * and aht_max null) for a closed slot with no contact, up to one day after its last contact: a queue
  * that goes silent is itself an anomaly (volume collapse). After a day of silence it is
  * left out until it has contacts again.
  *
@@ -36,7 +39,7 @@ export const INTERACTION_FIELDS = { aht: 'aht_seconds', transfers: 'transfers', 
 /** Numeric interaction columns (CSV cells of these become numbers). */
 export const INTERACTION_NUMERIC = [INTERACTION_FIELDS.aht, INTERACTION_FIELDS.transfers, INTERACTION_FIELDS.csat] as const;
 /** Columns of a rolled-up interval record besides time and segment (the generator's intervals.csv). */
-export const ROLLUP_METRICS = ['volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses'] as const;
+export const ROLLUP_METRICS = ['volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses', 'aht_max'] as const;
 /** Zero-volume intervals are written for at most this long after a segment's last contact. */
 export const IDLE_FILL_MS = 24 * 3600_000;
 
@@ -52,6 +55,8 @@ export interface Interaction {
 interface Agg {
   n: number;
   ahtSum: number;
+  /** Longest aht of the slot's contacts (-Infinity while none). */
+  ahtMax: number;
   transferred: number;
   csatSum: number;
   csatN: number;
@@ -239,9 +244,10 @@ export class Rollup {
     if (!slots) map.set(it.segment, (slots = new Map()));
     const k = this.slotOf(it.ts);
     let a = slots.get(k);
-    if (!a) slots.set(k, (a = { n: 0, ahtSum: 0, transferred: 0, csatSum: 0, csatN: 0 }));
+    if (!a) slots.set(k, (a = { n: 0, ahtSum: 0, ahtMax: -Infinity, transferred: 0, csatSum: 0, csatN: 0 }));
     a.n++;
     a.ahtSum += it.aht;
+    if (it.aht > a.ahtMax) a.ahtMax = it.aht;
     if (it.transferred) a.transferred++;
     if (it.csat !== null) {
       a.csatSum += it.csat;
@@ -258,6 +264,8 @@ export class Rollup {
     record.transfer_rate = n > 0 ? round(a!.transferred / n, 4) : null;
     record.csat_avg = a && a.csatN > 0 ? round(a.csatSum / a.csatN, 2) : null;
     record.csat_responses = a?.csatN ?? 0;
+    // Last, after the generator's original columns: stored records' JSON text keeps its key order.
+    record.aht_max = n > 0 ? a!.ahtMax : null;
     return { segment, start, end: start + this.intervalMs, record };
   }
 }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnomalyDetector } from '@cx-anomaly/engine';
 import { readFileSync } from 'node:fs';
-import { interval, post, readSse, startServer, type TestServer } from './helpers.ts';
+import { FIELDS, interval, post, readSse, startServer, type TestServer } from './helpers.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -51,7 +51,7 @@ describe('health, page, widget files, metrics', () => {
     assert.match(res.headers.get('content-security-policy')!, /default-src 'self'/);
     const html = await res.text();
     assert.match(html, /<cx-anomaly-widget[^>]* stream="\/stream"/);
-    assert.match(html, /metrics="aht_avg:high,csat_avg:low,transfer_rate:high,volume"/);
+    assert.ok(html.includes(`metrics="${FIELDS}"`), 'the default CX_FIELDS, aht_max:high:log included');
     assert.match(html, /src="\/widget\/cx-anomaly-widget\.iife\.js"/);
   });
 
@@ -94,13 +94,16 @@ describe('POST /ingest', () => {
     const a = await post(`${s.url}/ingest`, nd, { ...AUTH, 'content-type': 'application/x-ndjson' });
     assert.equal(a.status, 201, JSON.stringify(a.json));
     assert.equal(a.json.written, 2);
-    const csv = 'timestamp,queue,volume,aht_avg,transfer_rate,csat_avg\n2026-01-06T10:00:00Z,billing,40,331.5,0.07,\n2026-01-06T10:15:00Z,billing,41,329,0.06,4.3\n';
+    const csv = 'timestamp,queue,volume,aht_avg,transfer_rate,csat_avg,aht_max\n2026-01-06T10:00:00Z,billing,40,331.5,0.07,,7260\n2026-01-06T10:15:00Z,billing,41,329,0.06,4.3,\n';
     const b = await post(`${s.url}/ingest`, csv, { ...AUTH, 'content-type': 'text/csv' });
     assert.equal(b.status, 201, JSON.stringify(b.json));
     const rows = await (await fetch(`${s.url}/records?since=${b.json.seqs[0] - 1}&limit=2`)).json();
     assert.equal(rows.records[0].record.aht_avg, 331.5);
     assert.equal(rows.records[0].record.csat_avg, null);
     assert.equal(rows.records[1].record.csat_avg, 4.3);
+    // aht_max is a metric of the default fields: a number, or null when empty.
+    assert.equal(rows.records[0].record.aht_max, 7260);
+    assert.equal(rows.records[1].record.aht_max, null);
   });
 
   test('client ids make retries idempotent: no duplicates, the original seqs come back', async () => {
@@ -134,6 +137,8 @@ describe('malformed bodies: 400 saying what and where, nothing written', () => {
   const cases: [string, string, string, RegExp][] = [
     ['broken JSON', 'application/json', '[{"timestamp": "2026-01-05T00:00:00Z", "aht_avg": 3,}]', /invalid JSON body: .*line 1, column/],
     ['a string in a numeric field', 'application/json', JSON.stringify([interval(1), interval(2, 'billing', { aht_avg: '12' })]), /body\/1\/aht_avg must be number,null/],
+    ['a string in aht_max', 'application/json', JSON.stringify([interval(1), interval(2, 'billing', { aht_max: '7200' })]), /body\/1\/aht_max must be number,null/],
+    ['a negative value of a log-scale metric', 'application/json', JSON.stringify([interval(1), interval(2, 'billing', { aht_max: -5 })]), /record 1 \(body\/1\/aht_max\): -5 is negative, and CX_FIELDS models aht_max on a log scale/],
     ['NaN as text', 'application/json', JSON.stringify([interval(1, 'billing', { volume: 'NaN' })]), /body\/0\/volume must be number,null/],
     ['a number too large for a double (Infinity)', 'application/json', '[{"timestamp":"2026-01-05T00:00:00Z","aht_avg":1e999}]', /body\/0\/aht_avg must be number,null/],
     ['the time field missing', 'application/json', JSON.stringify([interval(1), { queue: 'billing', aht_avg: 300 }]), /body\/1 must have required property 'timestamp'/],

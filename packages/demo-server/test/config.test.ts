@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DEFAULTS, loadConfig, MAX_DEFAULT_WORKERS, supportOf } from '../src/config.ts';
-import { tempDir } from './helpers.ts';
+import { FIELDS, tempDir } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -40,6 +40,15 @@ describe('loadConfig', () => {
     assert.deepEqual(supportOf(c), { supportField: 'contacts', supportFields: { csat_avg: 'surveys', aht_avg: 'contacts' } });
   });
 
+  test('fields: the default models aht_max on a log scale; a transform token works wherever the spec is read', () => {
+    assert.equal(DEFAULTS.fields, FIELDS);
+    assert.equal(loadConfig({ env: {} }).fields, 'aht_avg:high,csat_avg:low,transfer_rate:high,volume,aht_max:high:log');
+    // Support settings see the metric name, not the transform token.
+    const c = loadConfig({ env: { CX_FIELDS: 'aht_max:high:log, volume', CX_SUPPORT_FIELDS: 'aht_max:volume' } });
+    assert.deepEqual(supportOf(c), { supportField: 'volume', supportFields: { aht_max: 'volume' } });
+    assert.deepEqual(supportOf(loadConfig({ env: { CX_FIELDS: 'aht_max:log' } })), {}, 'name:transform, direction both');
+  });
+
   test('file < environment < flags', () => {
     const dir = tempDir();
     const file = join(dir, 'cx.json');
@@ -61,6 +70,10 @@ describe('loadConfig', () => {
     [{ CX_DURABILITY: 'extra' }, [], /^CX_DURABILITY: must be one of full, normal/],
     [{ CX_REPLAY_SPEED: '0' }, [], /^CX_REPLAY_SPEED: must be a number in \(0, /],
     [{ CX_FIELDS: 'aht_avg:up' }, [], /^CX_FIELDS: .*direction "up"/],
+    [{ CX_FIELDS: 'aht_max:high:sqrt' }, [], /^CX_FIELDS: .*"sqrt"/],
+    [{ CX_TIME_FIELD: 'aht_max' }, [], /^CX_TIME_FIELD: "aht_max" is also a metric in CX_FIELDS/],
+    [{ CX_SUPPORT_FIELD: 'aht_max' }, [], /^CX_SUPPORT_FIELD: "aht_max" is read as the count of contacts, but CX_FIELDS models it on a log scale/],
+    [{ CX_FIELDS: 'aht_avg:high,volume:both:log' }, [], /^CX_SUPPORT_FIELD: auto: "volume" is read as the count of contacts, but CX_FIELDS models it on a log scale .*or set CX_SUPPORT_FIELD to none/],
     [{ CX_SEGMENT_FIELD: 'que ue' }, [], /^CX_SEGMENT_FIELD: must be a field name/],
     [{ CX_CONTAMINATION: '0.9' }, [], /^CX_CONTAMINATION: must be a number in \(0, 0.5\]/],
     [{ CX_INGEST_TOKEN: 'short' }, [], /^CX_INGEST_TOKEN: must be at least 16 characters/],

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, loadConfig, type CxServer, type ServerConfig } from '../src/index.ts';
 
-export const FIELDS = 'aht_avg:high,csat_avg:low,transfer_rate:high,volume';
+/** The default CX_FIELDS (test servers run on it unless a test names other fields). */
+export const FIELDS = 'aht_avg:high,csat_avg:low,transfer_rate:high,volume,aht_max:high:log';
+/** The default CX_FIELDS before aht_max: what a store from an older version was trained on. */
+export const FIELDS_V1 = 'aht_avg:high,csat_avg:low,transfer_rate:high,volume';
 
 /** Settings that keep start-up training to about a second. */
 export const FAST: Partial<ServerConfig> = {
@@ -60,6 +63,8 @@ export function interval(i: number, queue = 'billing', over: Record<string, unkn
     transfer_rate: 0.07 + ((i % 5) - 2) * 0.005,
     csat_avg: i % 3 === 0 ? null : 4.2 + ((i % 4) - 2) * 0.05,
     csat_responses: i % 3 === 0 ? 0 : 3,
+    // Longest contact: a few times the mean, as in the generator's intervals.csv.
+    aht_max: 900 + ((i * 53) % 300),
     ...over,
   };
 }

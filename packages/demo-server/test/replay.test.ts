@@ -49,6 +49,18 @@ describe('Replay', () => {
     assert.throws(() => r.inject('outage', 'zzz', 1), /unknown queue "zzz"; replayed queues: a, b/);
   });
 
+  test('an injected AHT spike or outage lengthens the longest contact too (aht_max, whole seconds)', () => {
+    const rec: Record<string, unknown> = { aht_avg: 330.4, aht_max: 1201, volume: 40 };
+    applyIncident(rec, 'aht_spike');
+    assert.deepEqual(rec, { aht_avg: 859, aht_max: 3123, volume: 40, injected: 'aht_spike' });
+    const out: Record<string, unknown> = { aht_avg: 330, aht_max: 1000, transfer_rate: 0.07, csat_avg: 4.2, volume: 40 };
+    applyIncident(out, 'outage');
+    assert.equal(out.aht_max, 2200);
+    const quiet: Record<string, unknown> = { aht_avg: null, aht_max: null, volume: 0 };
+    applyIncident(quiet, 'outage');
+    assert.equal(quiet.aht_max, null);
+  });
+
   test('applyIncident leaves missing values missing', () => {
     const rec: Record<string, unknown> = { aht_avg: null, csat_avg: null, transfer_rate: 0.1, volume: 50 };
     applyIncident(rec, 'volume_collapse');

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateCxData, parseTime } from '@cx-anomaly/engine';
-import { Rollup, IDLE_FILL_MS, type Interaction, type RollupPlan } from '../src/rollup.ts';
+import { Rollup, IDLE_FILL_MS, ROLLUP_METRICS, type Interaction, type RollupPlan } from '../src/rollup.ts';
 import { join } from 'node:path';
 import { Store } from '../src/store.ts';
 import { post, readSse, startServer, tempDir } from './helpers.ts';
@@ -46,8 +46,9 @@ describe('Rollup', () => {
         return t < closed && t >= firstSlot.get(row[1]!)!;
       })
       .map((row) => row.join(','));
-    const asRow = (iv: RollupPlan['intervals'][number]) =>
-      ['timestamp', 'queue', 'volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses'].map((k) => (iv.record[k] === null ? '' : String(iv.record[k]))).join(',');
+    // The roll-up writes exactly the generator's columns, in its order (aht_max last).
+    assert.deepEqual(data.intervals.header, ['timestamp', 'queue', ...ROLLUP_METRICS]);
+    const asRow = (iv: RollupPlan['intervals'][number]) => data.intervals.header.map((k) => (iv.record[k] === null ? '' : String(iv.record[k]))).join(',');
     const gotRows = got.map(asRow);
     assert.ok(want.length > 300, `compared ${want.length} intervals`);
     assert.deepEqual([...gotRows].sort(), [...want].sort());
@@ -70,8 +71,8 @@ describe('Rollup', () => {
     assert.deepEqual(
       p.intervals.map((iv) => iv.record),
       [
-        { ts: '2026-01-05T00:00:00Z', q: 'a', volume: 2, aht_avg: 200, transfer_rate: 0.5, csat_avg: 5, csat_responses: 1 },
-        { ts: '2026-01-05T00:00:00Z', q: 'b', volume: 1, aht_avg: 50, transfer_rate: 0, csat_avg: null, csat_responses: 0 },
+        { ts: '2026-01-05T00:00:00Z', q: 'a', volume: 2, aht_avg: 200, transfer_rate: 0.5, csat_avg: 5, csat_responses: 1, aht_max: 300 },
+        { ts: '2026-01-05T00:00:00Z', q: 'b', volume: 1, aht_avg: 50, transfer_rate: 0, csat_avg: null, csat_responses: 0, aht_max: 50 },
       ],
     );
     assert.equal(r.isLate(T0 + 14 * MIN), true);
@@ -104,7 +105,7 @@ describe('Rollup', () => {
     const fill = IDLE_FILL_MS / (15 * MIN);
     assert.equal(b.length, 1 + fill, 'b: its slot, then one day of zero-volume slots');
     assert.equal(a.length, 1 + fill);
-    assert.deepEqual(b[1]!.record, { ts: '2026-01-05T00:15:00Z', q: 'b', volume: 0, aht_avg: null, transfer_rate: null, csat_avg: null, csat_responses: 0 });
+    assert.deepEqual(b[1]!.record, { ts: '2026-01-05T00:15:00Z', q: 'b', volume: 0, aht_avg: null, transfer_rate: null, csat_avg: null, csat_responses: 0, aht_max: null });
     assert.equal(b[b.length - 1]!.start, T0 + IDLE_FILL_MS);
     // A gap shorter than a day is filled completely.
     const q = r.plan([ix(T0 + 3 * 24 * 60 * MIN + 60 * MIN, 'a', 100)], 0);
@@ -112,6 +113,27 @@ describe('Rollup', () => {
       q.intervals.map((iv) => [iv.segment, iv.record.volume]),
       [['a', 1], ['a', 0], ['a', 0], ['a', 0]],
     );
+  });
+
+  test('aht_max is the slot\'s longest contact (a stuck call the mean hides), null for a zero-volume slot', () => {
+    const r = new Rollup(15 * MIN, 0, 'ts', 'q');
+    // Slot 0: 19 ordinary contacts and one stuck for 3 hours; slot 1: quiet; slot 2: a fractional aht is kept as given.
+    const slot0 = [...Array.from({ length: 19 }, (_, i) => ix(T0 + (i % 14) * MIN, 'a', 300 + i * 5)), ix(T0 + 7 * MIN, 'a', 10_800)];
+    r.apply(r.plan(slot0, 0));
+    const p = r.plan([ix(T0 + 31 * MIN, 'a', 412.5), ix(T0 + 32 * MIN, 'a', 200), ix(T0 + 46 * MIN, 'a', 1)], 0);
+    r.apply(p);
+    const [busy, quiet, last] = p.intervals.map((iv) => iv.record);
+    assert.equal(busy!.aht_max, 10_800);
+    // The mean of the ordinary contacts is 345 s: the 3 h call lifts it to 867.8, the max is the call itself.
+    assert.equal(busy!.aht_avg, 867.8);
+    assert.deepEqual(quiet, { ts: '2026-01-05T00:15:00Z', q: 'a', volume: 0, aht_avg: null, transfer_rate: null, csat_avg: null, csat_responses: 0, aht_max: null });
+    assert.equal(last!.aht_max, 412.5);
+    // Key order is part of the stored JSON text: the generator's columns, aht_max last.
+    for (const rec of [busy!, quiet!]) assert.deepEqual(Object.keys(rec), ['ts', 'q', 'volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses', 'aht_max']);
+    // A restarted roll-up (open contacts read back from the store) gets the same max.
+    const again = new Rollup(15 * MIN, 0, 'ts', 'q');
+    again.restore({ closedBefore: null, watermark: T0 + 14 * MIN, watermarkAt: 0, open: slot0, lastActive: new Map() });
+    assert.equal(again.plan([ix(T0 + 16 * MIN, 'a', 1)], 0).intervals[0]!.record.aht_max, 10_800);
   });
 
   test('restore() resumes the open slots and the closed boundary', () => {
@@ -187,7 +209,8 @@ describe('POST /ingest with interaction records', () => {
       assert.equal(rec.count, 1);
       const row = rec.records[0];
       assert.equal(row.source, 'rollup');
-      assert.deepEqual(row.record, { timestamp: '2026-01-05T00:00:00Z', queue: 'billing', volume: 4, aht_avg: 315, transfer_rate: 0.5, csat_avg: 4, csat_responses: 2 });
+      assert.deepEqual(row.record, { timestamp: '2026-01-05T00:00:00Z', queue: 'billing', volume: 4, aht_avg: 315, transfer_rate: 0.5, csat_avg: 4, csat_responses: 2, aht_max: 330 });
+      assert.equal(Object.keys(row.record).at(-1), 'aht_max', 'stored after the other columns');
       assert.equal(typeof row.result.score, 'number');
       const events = await sse;
       const ev = events.find((e) => e.event === 'scored')!;
@@ -225,7 +248,7 @@ describe('POST /ingest with interaction records', () => {
       await s.server.ctx.pipeline.idle();
       const rec = await (await fetch(`${s.url}/records`)).json();
       const rolled = rec.records.find((x: { source: string }) => x.source === 'rollup');
-      assert.deepEqual(rolled.record, { timestamp: '2026-01-05T00:00:00Z', queue: 'sales', volume: 2, aht_avg: 300, transfer_rate: 0.5, csat_avg: 5, csat_responses: 1 });
+      assert.deepEqual(rolled.record, { timestamp: '2026-01-05T00:00:00Z', queue: 'sales', volume: 2, aht_avg: 300, transfer_rate: 0.5, csat_avg: 5, csat_responses: 1, aht_max: 400 });
     } finally {
       await s.close();
     }
@@ -279,7 +302,7 @@ describe('POST /ingest with interaction records', () => {
       for (;;) {
         const rec = await (await fetch(`${s.url}/records`)).json();
         if (rec.count > 0) {
-          assert.deepEqual(rec.records[0].record, { timestamp: '2026-01-05T09:00:00Z', queue: 'retention', volume: 3, aht_avg: 600, transfer_rate: 0, csat_avg: null, csat_responses: 0 });
+          assert.deepEqual(rec.records[0].record, { timestamp: '2026-01-05T09:00:00Z', queue: 'retention', volume: 3, aht_avg: 600, transfer_rate: 0, csat_avg: null, csat_responses: 0, aht_max: 600 });
           break;
         }
         assert.ok(Date.now() - t0 < 8000, 'the timer closed the interval');

@@ -25,8 +25,8 @@ export { severityOf } from './result.ts';
 export type { Result, MetricAttribution, Severity } from './result.ts';
 
 // Features
-export { parseFieldSpec, formatFieldSpec, checkFieldsPresent, FieldSpecError } from './features/field-spec.ts';
-export type { Direction, FieldDef, FieldSpec } from './features/field-spec.ts';
+export { parseFieldSpec, formatFieldSpec, checkFieldsPresent, FieldSpecError, toModelScale, fromModelScale } from './features/field-spec.ts';
+export type { Direction, FieldDef, FieldSpec, Transform } from './features/field-spec.ts';
 export { vectorize, RecordError, parseNumericValue, isNumericOrMissing, isMissingValue } from './features/vectorize.ts';
 export type { VectorizeInput, VectorizeOptions, Vectorized, RowTable, ColumnTable } from './features/vectorize.ts';
 export { Imputer, imputedMetrics, columnMedian } from './features/imputer.ts';

@@ -4,7 +4,7 @@ import { RecordError, vectorize, parseNumericValue } from '../src/features/vecto
 import { Imputer, columnMedian, imputedMetrics } from '../src/features/imputer.ts';
 import { specFromColumns } from '../src/features/infer-spec.ts';
 import { parseTime, formatTime, TimeParseError } from '../src/features/time.ts';
-import { FieldSpecError, formatFieldSpec } from '../src/features/field-spec.ts';
+import { FieldSpecError, formatFieldSpec, fromModelScale, parseFieldSpec } from '../src/features/field-spec.ts';
 import { parseCsv } from '../src/io/csv-parser.ts';
 
 test('vectorize reads numbers and numeric strings; empty/null/undefined/NaN are missing', () => {
@@ -64,6 +64,30 @@ test('vectorize: a field absent from the data lists the columns present', () => 
   assert.throws(() => vectorize({ header: ['a', 'b'], rows: [] }, 'a,zz'), (e: unknown) => e instanceof FieldSpecError && /"zz" not found in input; columns present: a, b/.test(e.message));
   assert.throws(() => vectorize([{ a: 1, b: 2 }], 'a,zz'), /"zz" not found in the records; columns present: a, b/);
   assert.throws(() => vectorize([{ a: 1 }], 'a:sideways'), FieldSpecError);
+});
+
+test('field spec: an optional log transform after the direction; canonical text keeps it; errors say what is allowed', () => {
+  const spec = parseFieldSpec('aht_avg:high, aht_max:high:log ,spread:LOG');
+  assert.deepEqual(spec.fields, [
+    { name: 'aht_avg', direction: 'high' },
+    { name: 'aht_max', direction: 'high', transform: 'log' },
+    { name: 'spread', direction: 'both', transform: 'log' },
+  ]);
+  assert.equal(formatFieldSpec(spec), 'aht_avg:high,aht_max:high:log,spread:both:log');
+  // Specs without a transform keep their canonical text (saved models hash the same).
+  assert.equal(formatFieldSpec(parseFieldSpec('a:low,b')), 'a:low,b:both');
+  assert.throws(() => parseFieldSpec('a:sqrt'), /field "a" has direction "sqrt", expected one of high, low, both \(then optionally a transform: log\)/);
+  assert.throws(() => parseFieldSpec('a:high:log:log'), /direction "log"/);
+});
+
+test('vectorize: a log field is modelled as ln(1 + value); missing stays missing; a negative value is an error naming row and field', () => {
+  const v = vectorize([{ a: 3, m: 0 }, { a: 4, m: Math.E - 1 }, { a: 5, m: null }], 'a,m:high:log');
+  assert.deepEqual(Array.from(v.matrix.data.filter((_, i) => i % 2 === 1)).slice(0, 2), [0, 1]);
+  assert.equal(v.matrix.data[0], 3);
+  assert.ok(Number.isNaN(v.matrix.data[5]!) && v.missing[5] === 1);
+  assert.throws(() => vectorize([{ a: 1, m: 2 }, { a: 1, m: -3 }], 'a,m:log'), (e: unknown) => e instanceof RecordError && /row 2/.test(e.message) && /"m"/.test(e.message) && /log scale/.test(e.message));
+  assert.ok(Math.abs(fromModelScale('log', Math.log1p(812)) - 812) < 1e-9);
+  assert.equal(fromModelScale(undefined, 812), 812);
 });
 
 test('parseNumericValue', () => {

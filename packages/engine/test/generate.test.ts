@@ -26,7 +26,7 @@ test('same seed gives identical files, another seed different ones', () => {
 test('the files parse back with the documented columns', () => {
   const files = cxDataFiles(data);
   assert.deepEqual(parseCsv(files['interactions.csv']!).header, ['timestamp', 'interaction_id', 'queue', 'channel', 'agent_id', 'aht_seconds', 'transfers', 'csat']);
-  assert.deepEqual(parseCsv(files['intervals.csv']!).header, ['timestamp', 'queue', 'volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses']);
+  assert.deepEqual(parseCsv(files['intervals.csv']!).header, ['timestamp', 'queue', 'volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses', 'aht_max']);
   assert.equal(parseCsv(files['interactions.csv']!).rows.length, data.interactions.rows.length);
   assert.equal(JSON.parse(files['incidents.json']!).length, data.incidents.length);
 });
@@ -46,15 +46,16 @@ test('interactions: sorted times, valid values, about 75% without CSAT', () => {
 });
 
 test('intervals agree with the interactions', () => {
-  const byKey = new Map<string, { n: number; aht: number; tr: number; cs: number; cn: number }>();
+  const byKey = new Map<string, { n: number; aht: number; tr: number; cs: number; cn: number; max: number }>();
   const [ti, qi, ai, xi, ci] = ['timestamp', 'queue', 'aht_seconds', 'transfers', 'csat'].map((c) => data.interactions.header.indexOf(c));
   for (const r of data.interactions.rows) {
     const t = Date.parse(r[ti!]!);
     const slot = new Date(t - (t % 900_000)).toISOString().replace('.000Z', 'Z');
     const k = `${slot}|${r[qi!]}`;
-    const e = byKey.get(k) ?? { n: 0, aht: 0, tr: 0, cs: 0, cn: 0 };
+    const e = byKey.get(k) ?? { n: 0, aht: 0, tr: 0, cs: 0, cn: 0, max: 0 };
     e.n++;
     e.aht += Number(r[ai!]);
+    e.max = Math.max(e.max, Number(r[ai!]));
     if (Number(r[xi!]) > 0) e.tr++;
     if (r[ci!] !== '') {
       e.cs += Number(r[ci!]);
@@ -63,10 +64,12 @@ test('intervals agree with the interactions', () => {
     byKey.set(k, e);
   }
   assert.equal(data.intervals.rows.length, DAYS * 96 * DEFAULT_QUEUES.length);
-  for (const [ts, q, vol, aht, tr, cs, cn] of data.intervals.rows) {
-    const e = byKey.get(`${ts}|${q}`) ?? { n: 0, aht: 0, tr: 0, cs: 0, cn: 0 };
+  for (const [ts, q, vol, aht, tr, cs, cn, max] of data.intervals.rows) {
+    const e = byKey.get(`${ts}|${q}`) ?? { n: 0, aht: 0, tr: 0, cs: 0, cn: 0, max: 0 };
     assert.equal(Number(vol), e.n);
     assert.equal(Number(cn), e.cn);
+    // aht_max: the longest contact of the interval, exactly (integer seconds).
+    assert.equal(max, e.n === 0 ? '' : String(e.max));
     if (e.n === 0) assert.equal(aht, '');
     else {
       assert.ok(Math.abs(Number(aht) - e.aht / e.n) <= 0.05 + 1e-9);

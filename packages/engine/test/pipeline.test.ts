@@ -213,3 +213,28 @@ test('bad input: clear errors or documented results', () => {
   assert.ok(rs.at(-1)!.isAnomaly, 'a change in a constant column is an anomaly');
   assert.deepEqual(detector().updateMany([]), []);
 });
+
+test('pipeline: a log-scale metric (field spec ":log") is modelled on its log and reported in its own units; saved with the model', async () => {
+  const { generateCxData } = await import('../src/generate/cx-data.ts');
+  const data = generateCxData({ days: 4, seed: 5 });
+  const h = data.intervals.header;
+  const records = data.intervals.rows.map((r) => Object.fromEntries(h.map((k, i) => [k, r[i]])));
+  const cut = Date.parse(String(records[0]!['timestamp'])) + 2 * 86_400_000;
+  const train = records.filter((r) => Date.parse(String(r['timestamp'])) < cut);
+  const rest = records.filter((r) => Date.parse(String(r['timestamp'])) >= cut);
+  const config: DetectorConfig = { fields: 'aht_avg:high,volume,aht_max:high:log', timeField: 'timestamp', segmentField: 'queue', supportField: 'volume', numTrees: 20, sampleSize: 64, seed: 3 };
+  const det = new AnomalyDetector(config).fit(train);
+  const results = det.score(rest, { expected: 'all' });
+  // Expected values in seconds (a log-scale value would be ~5-9), and near the record's own scale.
+  const ratios = results.map((r, i) => r.expected['aht_max']! / Number(rest[i]!['aht_max'] || NaN)).filter((x) => x === x).sort((a, b) => a - b);
+  assert.ok(ratios.length > 100);
+  const median = ratios[ratios.length >> 1]!;
+  assert.ok(median > 0.5 && median < 2, `median expected/actual aht_max ${median}`);
+  assert.ok(results.every((r) => r.expected['aht_max']! > 60), 'every expected aht_max is in seconds');
+  // The transform travels with the model: the same results after save/load.
+  const again = AnomalyDetector.load(det.save()).score(rest, { expected: 'all' });
+  assert.equal(JSON.stringify(again), JSON.stringify(results));
+  assert.equal(AnomalyDetector.load(det.save()).config.spec.fields[2]!.transform, 'log');
+  // The support field is a count: no transform.
+  assert.throws(() => new AnomalyDetector({ ...config, fields: 'aht_avg:high,volume:both:log' }), (e: unknown) => e instanceof ConfigError && /supportField "volume" is a count of contacts: it cannot have a transform/.test(e.message));
+});

@@ -23,7 +23,8 @@ export const DETECTOR_OPTIONS: OptionSpec = {
 /** Flags that describe how to build a model (rejected together with --model, which carries them). */
 export const MODEL_FLAGS = ['fields', 'exclude', 'detector', 'contamination', 'num-trees', 'sample-size', 'shingle-size', 'time-field', 'segment-field', 'fit-rows'];
 
-export const DETECTOR_HELP = `  --fields SPEC         metrics and directions, e.g. "aht_avg:high,csat_avg:low,transfer_rate:high,volume"
+export const DETECTOR_HELP = `  --fields SPEC         metrics and directions, e.g. "aht_avg:high,csat_avg:low,transfer_rate:high,volume";
+                        a trailing :log models a metric as ln(1 + value), e.g. "aht_max:high:log"
   --exclude COLS        instead of --fields: every numeric column except these (comma-separated);
                         with neither, every numeric column (ids, queues, timestamps are skipped)
   --detector KIND       iforest | rcf | ensemble (default ensemble)

@@ -17,7 +17,7 @@
  *   gap. Callers that do use tokens such as `NA` for gaps can list them in
  *   {@link VectorizeOptions.missingTokens}.
  */
-import { checkFieldsPresent, parseFieldSpec, type FieldSpec } from './field-spec.ts';
+import { checkFieldsPresent, parseFieldSpec, toModelScale, type FieldSpec } from './field-spec.ts';
 import type { Matrix } from '../matrix.ts';
 
 export class RecordError extends Error {
@@ -158,6 +158,8 @@ export function vectorize(input: VectorizeInput, spec: string | FieldSpec, optio
   const tokens = options.missingTokens && options.missingTokens.length > 0 ? new Set(options.missingTokens) : undefined;
   const source = options.source;
 
+  const transforms = fieldSpec.fields.map((f) => f.transform);
+  const anyTransform = transforms.some((t) => t !== undefined);
   const fill = (rows: number, get: (r: number, c: number) => unknown, lineOf?: (r: number) => number | undefined): Vectorized => {
     const data = new Float64Array(rows * cols);
     const missing = new Uint8Array(rows * cols);
@@ -165,9 +167,13 @@ export function vectorize(input: VectorizeInput, spec: string | FieldSpec, optio
       const base = r * cols;
       for (let c = 0; c < cols; c++) {
         const v = get(r, c);
-        const x = readCell(v, tokens);
+        let x = readCell(v, tokens);
         if (x === INVALID) {
           throw new RecordError(offset + r + 1, lineOf?.(r), names[c]!, v, describeInvalid(v), source);
+        }
+        if (anyTransform && transforms[c] !== undefined && x === x) {
+          if (x < 0) throw new RecordError(offset + r + 1, lineOf?.(r), names[c]!, v, `${x} is negative, and the field spec models "${names[c]}" on a log scale (ln(1 + value) needs values >= 0)`, source);
+          x = toModelScale(transforms[c], x);
         }
         data[base + c] = x;
         if (x !== x) missing[base + c] = 1;

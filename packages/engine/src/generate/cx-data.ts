@@ -102,6 +102,10 @@ export interface Table {
 
 export interface CxData {
   readonly interactions: Table;
+  /**
+   * Per queue and 15 minutes: volume, aht_avg, transfer_rate, csat_avg, csat_responses and
+   * aht_max (the longest contact's aht_seconds: a stuck call that the average hides).
+   */
   readonly intervals: Table;
   readonly intervalLabels: Table;
   readonly interactionLabels: Table;
@@ -394,7 +398,7 @@ export function generateCxData(options: GenerateOptions = {}): CxData {
     outlier: number; // planned index or -1
   }
   let seq = 0;
-  const agg = { n: 0, ahtSum: 0, transferred: 0, csatSum: 0, csatN: 0 };
+  const agg = { n: 0, ahtSum: 0, transferred: 0, csatSum: 0, csatN: 0, ahtMax: 0 };
 
   for (let t = 0; t < T; t++) {
     const day = Math.floor(t / PER_DAY);
@@ -460,10 +464,11 @@ export function generateCxData(options: GenerateOptions = {}): CxData {
     }
     const stamp = formatTime(t0);
     for (let q = 0; q < Q; q++) {
-      agg.n = agg.ahtSum = agg.transferred = agg.csatSum = agg.csatN = 0;
+      agg.n = agg.ahtSum = agg.transferred = agg.csatSum = agg.csatN = agg.ahtMax = 0;
       for (const it of perQueue[q]!) {
         agg.n++;
         agg.ahtSum += it.aht;
+        if (it.aht > agg.ahtMax) agg.ahtMax = it.aht;
         if (it.transfers > 0) agg.transferred++;
         if (it.csat > 0) {
           agg.csatSum += it.csat;
@@ -478,6 +483,7 @@ export function generateCxData(options: GenerateOptions = {}): CxData {
         agg.n ? round(agg.transferred / agg.n, 4) : '',
         agg.csatN ? round(agg.csatSum / agg.csatN, 2) : '',
         String(agg.csatN),
+        agg.n ? String(agg.ahtMax) : '',
       ]);
       const lab = fx.label[q * T + t]!;
       intervalLabels.push(lab === 0 ? [stamp, queues[q]!.name, '0', '', ''] : [stamp, queues[q]!.name, '1', ids[lab - 1]!, planned[lab - 1]!.kind]);
@@ -503,7 +509,7 @@ export function generateCxData(options: GenerateOptions = {}): CxData {
       rows: interactions,
     },
     intervals: {
-      header: ['timestamp', 'queue', 'volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses'],
+      header: ['timestamp', 'queue', 'volume', 'aht_avg', 'transfer_rate', 'csat_avg', 'csat_responses', 'aht_max'],
       rows: intervals,
     },
     intervalLabels: { header: ['timestamp', 'queue', 'label', 'incident_id', 'kind'], rows: intervalLabels },

@@ -35,7 +35,7 @@
 import { vectorize, type VectorizeInput } from '../features/vectorize.ts';
 import { Imputer, imputedMetrics } from '../features/imputer.ts';
 import { parseTime } from '../features/time.ts';
-import { formatFieldSpec, type Direction } from '../features/field-spec.ts';
+import { formatFieldSpec, fromModelScale, type Direction, type Transform } from '../features/field-spec.ts';
 import { IsolationForest } from '../iforest/isolation-forest.ts';
 import type { Matrix } from '../matrix.ts';
 import type { MetricAttribution, Result } from '../result.ts';
@@ -200,6 +200,8 @@ export class AnomalyDetector {
   readonly config: ResolvedConfig;
   readonly columns: readonly string[];
   private readonly directions: readonly Direction[];
+  /** Per metric, the field spec's transform (vectorize applies it; results undo it). */
+  private readonly transforms: readonly (Transform | undefined)[];
   private readonly d: number;
   private readonly needsDirection: boolean;
   private shingleSize = 0; // 0 until resolved
@@ -248,6 +250,7 @@ export class AnomalyDetector {
     this.config = resolveConfig(config);
     this.columns = this.config.spec.fields.map((f) => f.name);
     this.directions = this.config.spec.fields.map((f) => f.direction);
+    this.transforms = this.config.spec.fields.map((f) => f.transform);
     this.d = this.columns.length;
     this.needsDirection = this.directions.some((x) => x !== 'both');
     this.imputer = new Imputer(this.columns);
@@ -837,8 +840,9 @@ export class AnomalyDetector {
     const sc = this.scratch;
     for (let m = 0; m < this.d; m++) attribution[this.columns[m]!] = { high: sc.high[m]!, low: sc.low[m]! };
     const exp = seg.forest && seg.forest.isReady && (o.isAnomaly || allExpected) ? expectedNewest(seg.forest, sc.point, this.d, this.shingleSize, sc.expected) : null;
-    // The forest works in standardised units: back to the metric's own.
-    for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = this.baseline.unstandardize(m, exp ? exp[m]! : 0, seg.key, time);
+    // The forest works in standardised units: back to the metric's own (and off its model scale: field-spec transform).
+    const transforms = this.transforms;
+    for (let m = 0; m < this.d; m++) expected[this.columns[m]!] = fromModelScale(transforms[m], this.baseline.unstandardize(m, exp ? exp[m]! : 0, seg.key, time));
     const scores: { iforest?: number; rcf?: number; baseline?: number } = {};
     if (o.sIf === o.sIf) scores.iforest = o.sIf;
     if (o.sRcf === o.sRcf) scores.rcf = o.sRcf;

@@ -140,6 +140,10 @@ export function resolveConfig(config: DetectorConfig): ResolvedConfig {
     if (supportIndex < 0) {
       throw new ConfigError(`supportField "${config.supportField}" is not a metric of the field spec (${spec.fields.map((f) => f.name).join(', ')})`);
     }
+    // The support rules read it as a count of contacts: it must stay on its own scale.
+    if (spec.fields[supportIndex]!.transform) {
+      throw new ConfigError(`supportField "${config.supportField}" is a count of contacts: it cannot have a transform (":${spec.fields[supportIndex]!.transform}" in the field spec)`);
+    }
   }
   const minSupport = config.minSupport ?? 5;
   if (typeof minSupport !== 'number' || !(minSupport >= 0) || !Number.isFinite(minSupport)) {

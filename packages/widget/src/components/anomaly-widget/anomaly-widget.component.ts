@@ -135,7 +135,7 @@ export class CxAnomalyWidget extends LitElement {
   declare src: string | undefined;
   /** URL of a Server-Sent Events stream (e.g. the demo server's `/stream`). */
   declare stream: string | undefined;
-  /** Field spec: `aht_avg:high,csat_avg:low,transfer_rate:high,volume`. Default: every numeric column. */
+  /** Field spec: `aht_avg:high,csat_avg:low,transfer_rate:high,volume,aht_max:high:log` (`name:direction[:log]`; `:log` models a metric as ln(1 + value), results stay in its units). Default: every numeric column. */
   declare metrics: string | undefined;
   /** Field holding the record time. Default: a column named timestamp/time/ts/date. */
   declare timeField: string | undefined;
