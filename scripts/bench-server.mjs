@@ -77,6 +77,12 @@ const PROFILES = {
     endpoints: ['score', 'ingest', 'interactions'],
     note: 'the shipped model with one batch worker and one stream worker (CX_SCORE_WORKERS=1, CX_STREAM_WORKERS=1), for comparison with `default`',
   },
+  // The four interval averages without aht_max (the default before it): what the fifth metric costs.
+  fields4: {
+    env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256', CX_FIELDS: 'aht_avg:high,csat_avg:low,transfer_rate:high,volume' },
+    endpoints: ['score', 'ingest'],
+    note: 'the shipped model on the four interval averages (CX_FIELDS without aht_max:high:log), for comparison with `default`',
+  },
   nice0: {
     env: { CX_NUM_TREES: '30', CX_SAMPLE_SIZE: '256', CX_SCORING_NICE: '0' },
     endpoints: ['ingest', 'interactions'],

@@ -180,6 +180,28 @@ describe('worker pools give the results of one worker', () => {
     for (const t of texts) assert.equal(t, want);
   });
 
+  test('/score: a part that fails sends the request whole to one worker, so the error names the record as unsplit', async () => {
+    // Past the HTTP validation (called on the model directly): record 157 (a claims row, one part) has text for a metric.
+    const body = stream(600, 40);
+    body[157] = { ...body[157], aht_avg: 'n/a' };
+    const failure = async (p: Promise<string>): Promise<string> => p.then(() => 'resolved', (e: Error) => e.message);
+    const want = await failure(one.server.ctx.model.score(body as CxRecord[]));
+    assert.match(want, /row 158/);
+    const m = many.server.ctx.model;
+    const calls: string[] = [];
+    const workers = (m as unknown as { batches: { call: (op: string, p: unknown) => Promise<unknown> }[] }).batches;
+    const calls0 = workers.map((w) => w.call.bind(w));
+    workers.forEach((w, k) => (w.call = (op, p) => (calls.push(op), calls0[k]!(op, p))));
+    try {
+      assert.equal(await failure(m.score(body as CxRecord[])), want);
+    } finally {
+      workers.forEach((w, k) => (w.call = calls0[k]!));
+    }
+    // Three parts tried (split), then the whole request once.
+    assert.deepEqual(calls, ['scoreEach', 'scoreEach', 'scoreEach', 'score']);
+    assert.deepEqual(m.scoreInFlight, [0, 0, 0]);
+  });
+
   test('streaming: segments split over 3 workers store the same results, text for text, as 1 worker', async () => {
     const records = stream(0, 90);
     await Promise.all([ingestAll(one, records), ingestAll(many, records)]);
