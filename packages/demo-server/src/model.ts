@@ -65,11 +65,15 @@ interface PartOutput extends StreamScored {
   readonly alertStart: number[];
 }
 
+/** A stream worker died while it held a part (not a record's fault): the part goes again to its replacement. */
+class WorkerStopped extends Error {}
+
 async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<PartOutput> {
   try {
     const o = await worker.call<UpdateOutput>('update', `[${records.join(',')}]`);
     return { ...o, error: new Array<string | null>(records.length).fill(null) };
-  } catch {
+  } catch (e) {
+    if (!worker.alive) throw new WorkerStopped((e as Error).message);
     // A batch that cannot be scored (should not pass validation): one by one, so one bad
     // record does not cost the others; its stored result says it could not be scored.
     const out: { json: (string | null)[]; anomaly: number[]; error: (string | null)[]; index: number[]; alertId: number[]; alertStart: number[] } = {
@@ -90,6 +94,7 @@ async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<
         out.alertId.push(one.alertId[0]!);
         out.alertStart.push(one.alertStart[0]!);
       } catch (err) {
+        if (!worker.alive) throw new WorkerStopped((err as Error).message);
         out.json.push(null);
         out.anomaly.push(0);
         out.error.push((err as Error).message);
@@ -406,13 +411,13 @@ export class ModelManager {
     const numbering = this.numbering;
     try {
       if (streams.length === 1) {
-        const one = await updateOn(streams[0]!, rows.map((r) => r.record));
+        const one = await this.updatePart(0, rows.map((r) => r.record));
         return { json: one.json, anomaly: one.anomaly, error: one.error };
       }
       const segments = rows.map((r) => this.segmentOf(r));
       const parts: number[][] = streams.map(() => []);
       for (let i = 0; i < n; i++) parts[this.route(segments[i]!)]!.push(i);
-      const outs = await Promise.all(parts.map((ix, k) => (ix.length > 0 ? updateOn(streams[k]!, ix.map((i) => rows[i]!.record)) : null)));
+      const outs = await Promise.all(parts.map((ix, k) => (ix.length > 0 ? this.updatePart(k, ix.map((i) => rows[i]!.record)) : null)));
       const json = new Array<string | null>(n).fill(null);
       const anomaly = new Array<number>(n).fill(0);
       const error = new Array<string | null>(n).fill(null);
@@ -440,6 +445,23 @@ export class ModelManager {
       return { json, anomaly, error };
     } finally {
       this.inFlight = '[]';
+    }
+  }
+
+  /**
+   * Stream worker k's part of a chunk. If the worker dies while it holds the part (a crash, not
+   * a record's fault: those are retried record by record in updateOn), the part goes once more,
+   * whole, to the worker that replaces it (started by the exit handler with the current model,
+   * whose 'load' it handles first), so the records are scored rather than stored as unscorable.
+   * The dead worker's learnt state since the model was installed is lost (see spawn).
+   */
+  private async updatePart(k: number, records: readonly string[]): Promise<PartOutput> {
+    try {
+      return await updateOn(this.workers().streams[k]!, records);
+    } catch (e) {
+      if (!(e instanceof WorkerStopped)) throw e;
+      this.log.error({ worker: `stream ${k}`, records: records.length, why: e.message }, 'stream worker stopped during a part; scoring the part on its replacement');
+      return updateOn(this.workers().streams[k]!, records);
     }
   }
 

@@ -251,3 +251,36 @@ describe('worker pools give the results of one worker', () => {
     assert.deepEqual(b, a);
   });
 });
+
+describe('a stream worker that dies mid-part', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startServer({ scoreWorkers: 1, streamWorkers: 2 });
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  test('its part is scored by the replacement worker: every record gets a result, none "could not be scored"', async () => {
+    const m = s.server.ctx.model as unknown as { streams: ({ call: (op: string, p: unknown) => Promise<unknown>; worker: { terminate(): Promise<number> } } | null)[] };
+    const victim = m.streams[0]!;
+    const call = victim.call.bind(victim);
+    let killed = false;
+    victim.call = (op, p) => {
+      const answer = call(op, p);
+      // The thread dies while it holds its first part (as a crash would: not through WorkerRpc.terminate).
+      if (op === 'update' && !killed) {
+        killed = true;
+        void victim.worker.terminate();
+      }
+      return answer;
+    };
+    await ingestAll(s, stream(700, 30));
+    assert.ok(killed, 'the worker was stopped during a part');
+    assert.notEqual(m.streams[0], victim, 'a replacement worker was started');
+    const stored = await storedResults(s);
+    assert.equal(stored.length, 30 * QUEUES.length);
+    for (const r of stored) assert.doesNotMatch(r.result, /could not be scored/, `seq ${r.seq}`);
+    for (const r of stored) assert.match(r.result, /^\{"index":\d+,/);
+  });
+});
