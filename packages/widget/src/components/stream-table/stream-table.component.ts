@@ -7,6 +7,8 @@ import { SEVERITIES, SEVERITY_GLYPH, SEVERITY_LABEL, SEVERITY_VAR } from '../../
 import { formatMetric, formatScore, formatX, metricLabel, numeric } from '../../internal/format.ts';
 import styles from './stream-table.styles.ts';
 
+/** Metric columns shown at most, however wide the table. */
+const MAX_METRIC_COLUMNS = 6;
 const ROW = 28;
 const OVERSCAN = 6;
 
@@ -145,9 +147,10 @@ export class CxStreamTable extends LitElement {
     const last = Math.min(total, Math.ceil((this.scrollPos + this.viewport) / ROW) + OVERSCAN);
     const shown = rows.slice(first, last);
     const showSegment = this.segments.length > 1 || (this.segments[0] ?? '') !== '';
-    // As many metric columns as fit (each needs ~90 px) beside time, segment, severity, score.
+    // As many metric columns as fit (each needs ~90 px) beside time, segment, severity, score, at most
+    // MAX_METRIC_COLUMNS (the product's five: the four interval averages and aht_max).
     const fixed = 14 * (11 + (showSegment ? 8 : 0) + 7 + 4.5);
-    const metricCols = this.metrics.slice(0, Math.max(0, Math.min(4, Math.floor((this.tableWidth - fixed) / 90))));
+    const metricCols = this.metrics.slice(0, Math.max(0, Math.min(MAX_METRIC_COLUMNS, Math.floor((this.tableWidth - fixed) / 90))));
     const cols = 3 + (showSegment ? 1 : 0) + metricCols.length;
     return html`
       <div class="toolbar">
