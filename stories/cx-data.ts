@@ -1,10 +1,10 @@
 /**
  * Demo and test data from the engine's synthetic generator: 15-minute intervals per queue
- * (volume, aht_avg, transfer_rate, csat_avg often empty, csat_responses) with labelled incidents.
+ * (volume, aht_avg, transfer_rate, csat_avg often empty, csat_responses, aht_max) with labelled incidents.
  */
 import { generateCxData, type CxRecord, type Incident } from '@cx-anomaly/engine';
 
-export const CX_METRICS = 'aht_avg:high,transfer_rate:high,csat_avg:low,volume';
+export const CX_METRICS = 'aht_avg:high,transfer_rate:high,csat_avg:low,volume,aht_max:high:log';
 
 export interface DemoData {
   readonly records: CxRecord[];

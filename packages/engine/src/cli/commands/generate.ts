@@ -10,7 +10,7 @@ export const GENERATE_HELP = `Usage: cx-anomaly generate --out DIR [--days 28] [
 
 Writes synthetic contact-centre data with labelled incidents to DIR:
   interactions.csv        one row per interaction (timestamp, queue, channel, agent, AHT, transfers, CSAT ~25% answered)
-  intervals.csv           15-minute aggregates per queue (volume, aht_avg, transfer_rate, csat_avg, csat_responses)
+  intervals.csv           15-minute aggregates per queue (volume, aht_avg, transfer_rate, csat_avg, csat_responses, aht_max)
   interval_labels.csv     label 0/1 per interval and queue, with incident id and kind
   interaction_labels.csv  label 0/1 per interaction
   incidents.json          each incident: id, kind, queue, start, end, description
