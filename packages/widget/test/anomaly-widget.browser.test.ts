@@ -210,7 +210,8 @@ describe('cx-anomaly-widget: why panel, feedback and keyboard', () => {
     const text = p.shadowRoot!.textContent!;
     expect(text).to.match(/expected ~/);
     expect(text).to.match(/Grade\s*\d+/);
-    expect(p.shadowRoot!.querySelectorAll('li')).to.have.length(4);
+    // One line per metric of the field spec (five: the four averages and aht_max).
+    expect(p.shadowRoot!.querySelectorAll('li')).to.have.length(CX_METRICS.split(',').length);
   });
 
   it('confirm fires cx-feedback and the confirmation is exportable as CSV and JSON', async () => {
