@@ -400,8 +400,9 @@ export class ModelManager {
   /**
    * Streaming: scores then learns each row, in order (one call at a time: the pipeline's).
    * With several stream workers the rows are split by segment (each keeps its order), scored
-   * in parallel and renumbered as one stream (stream-numbering.ts). A part that fails is
-   * retried record by record, so one bad record costs only itself.
+   * in parallel and renumbered as one stream (stream-numbering.ts; with one worker too, so
+   * that the numbers of a worker restarted after a crash continue the stream). A part that
+   * fails is retried record by record, so one bad record costs only itself.
    */
   async update(rows: readonly StreamRow[]): Promise<StreamScored> {
     if (!this.loaded) throw new Error('no model yet');
@@ -410,10 +411,6 @@ export class ModelManager {
     this.inFlight = `[${rows.map((r) => r.record).join(',')}]`;
     const numbering = this.numbering;
     try {
-      if (streams.length === 1) {
-        const one = await this.updatePart(0, rows.map((r) => r.record));
-        return { json: one.json, anomaly: one.anomaly, error: one.error };
-      }
       const segments = rows.map((r) => this.segmentOf(r));
       const parts: number[][] = streams.map(() => []);
       for (let i = 0; i < n; i++) parts[this.route(segments[i]!)]!.push(i);

@@ -12,7 +12,9 @@
  *   - the g-th alert start gets A + g (A: the first alert start's own id);
  *   - a record of an open alert (alertId set, not a start) gets what its segment's alert
  *     start got; an alert opened before the install (id below A) keeps its id.
- * One worker: every number is unchanged (tested), and model.ts skips this class.
+ * One worker: every number is unchanged (tested). model.ts renumbers with one worker too: a
+ * worker restarted after a crash starts again from the model's numbers, and the stream's
+ * continue (tested: workers.test.ts).
  */
 export class StreamNumbering {
   private base: number | null = null;

@@ -254,29 +254,48 @@ describe('worker pools give the results of one worker', () => {
 
 describe('a stream worker that dies mid-part', () => {
   let s: TestServer;
+  let single: TestServer;
   before(async () => {
-    s = await startServer({ scoreWorkers: 1, streamWorkers: 2 });
+    [s, single] = await Promise.all([startServer({ scoreWorkers: 1, streamWorkers: 2 }), startServer({ scoreWorkers: 1, streamWorkers: 1 })]);
   });
   after(async () => {
-    await s?.close();
+    await Promise.all([s?.close(), single?.close()]);
   });
 
-  test('its part is scored by the replacement worker: every record gets a result, none "could not be scored"', async () => {
-    const m = s.server.ctx.model as unknown as { streams: ({ call: (op: string, p: unknown) => Promise<unknown>; worker: { terminate(): Promise<number> } } | null)[] };
-    const victim = m.streams[0]!;
+  /** Stops stream worker k's thread right after it is sent its first part (as a crash would: not through WorkerRpc.terminate). */
+  function killOnFirstPart(server: TestServer, k: number): { killed: () => boolean; victim: unknown } {
+    const m = server.server.ctx.model as unknown as { streams: ({ call: (op: string, p: unknown) => Promise<unknown>; worker: { terminate(): Promise<number> } } | null)[] };
+    const victim = m.streams[k]!;
     const call = victim.call.bind(victim);
     let killed = false;
     victim.call = (op, p) => {
       const answer = call(op, p);
-      // The thread dies while it holds its first part (as a crash would: not through WorkerRpc.terminate).
       if (op === 'update' && !killed) {
         killed = true;
         void victim.worker.terminate();
       }
       return answer;
     };
+    return { killed: () => killed, victim };
+  }
+
+  test('one stream worker: after its restart the Result indices continue the stream (consecutive, none repeated)', async () => {
+    // Some records scored first, so the restarted worker (back at the model's numbers) is behind the stream.
+    await ingestAll(single, stream(700, 30));
+    const { killed } = killOnFirstPart(single, 0);
+    await ingestAll(single, stream(730, 10));
+    assert.ok(killed());
+    const stored = await storedResults(single);
+    assert.equal(stored.length, 40 * QUEUES.length);
+    const index = stored.map((r) => (JSON.parse(r.result) as { index: number }).index);
+    for (let i = 1; i < index.length; i++) assert.equal(index[i], index[0]! + i, `seq ${stored[i]!.seq}`);
+  });
+
+  test('its part is scored by the replacement worker: every record gets a result, none "could not be scored"', async () => {
+    const m = s.server.ctx.model as unknown as { streams: unknown[] };
+    const { killed, victim } = killOnFirstPart(s, 0);
     await ingestAll(s, stream(700, 30));
-    assert.ok(killed, 'the worker was stopped during a part');
+    assert.ok(killed(), 'the worker was stopped during a part');
     assert.notEqual(m.streams[0], victim, 'a replacement worker was started');
     const stored = await storedResults(s);
     assert.equal(stored.length, 30 * QUEUES.length);
