@@ -19,6 +19,7 @@ import type { TrainJob, TrainOutput } from './train-worker.ts';
 import type { LoadedConfig, UpdateOutput } from './scorer-worker.ts';
 import { startWorker, WorkerRpc } from './workers.ts';
 import { renumberResult, StreamNumbering } from './stream-numbering.ts';
+import { SegmentPlacement } from './segment-placement.ts';
 
 export interface ModelInfo {
   /** `generated` (default model), `store` (POST /train) or `file` (loaded from the store at start-up). */
@@ -115,7 +116,7 @@ export const SPLIT_MIN_RECORDS = 64;
 /** A split part skips its segment's batch worker for the least busy one when that worker has this many more records in flight. */
 export const SKEW_RECORDS = 1000;
 
-/** Segments remembered by the stream-worker assignment (see `route`). */
+/** Segments remembered by each worker placement (SegmentPlacement). */
 const MAX_ASSIGNED_SEGMENTS = 100_000;
 
 /** One stored row for the stream workers: its record's JSON text and segment (undefined: read from the record). */
@@ -132,7 +133,7 @@ export interface StreamScored {
 }
 
 export class ModelManager {
-  /** Stream workers: each learns the segments assigned to it (`route`), in seq order. */
+  /** Stream workers: each learns the segments assigned to it (`streamPlacement`), in seq order. */
   private readonly streams: (WorkerRpc | null)[];
   /** Batch workers (POST /score): a request goes to the one with the fewest records in flight. */
   private readonly batches: (WorkerRpc | null)[];
@@ -150,12 +151,14 @@ export class ModelManager {
   private closed = false;
   /** JSON text of the records sent to the stream workers and not yet answered (learnt by a model swapped in meanwhile). */
   private inFlight = '[]';
-  /** Segment -> stream worker, assigned at first sight (the worker with the fewest segments); reset by a model install. */
-  private readonly assign = new Map<string, number>();
-  private readonly assigned: number[];
-  /** Segment -> batch worker (splitPlan), assigned at first sight; kept across model installs (it only places work). */
-  private readonly batchAssign = new Map<string, number>();
-  private readonly batchAssigned: number[];
+  /**
+   * Segment -> stream worker; reset by a model install. Past the cap, a segment that moves meets a
+   * worker without its recent state, as a detector meets a segment its LRU evicted (the engine
+   * keeps maxSegments = 64 per detector, far fewer than the cap).
+   */
+  private readonly streamPlacement: SegmentPlacement;
+  /** Segment -> batch worker (splitPlan); kept across model installs (it only places work). */
+  private readonly batchPlacement: SegmentPlacement;
   /** The stream's numbering (index, alertId) across the stream workers since the last install. */
   private numbering = new StreamNumbering();
 
@@ -165,10 +168,10 @@ export class ModelManager {
     private readonly log: ModelLog,
   ) {
     this.streams = new Array<WorkerRpc | null>(config.streamWorkers).fill(null);
-    this.assigned = new Array<number>(config.streamWorkers).fill(0);
+    this.streamPlacement = new SegmentPlacement(config.streamWorkers, MAX_ASSIGNED_SEGMENTS);
     this.batches = new Array<WorkerRpc | null>(config.scoreWorkers).fill(null);
     this.batchLoad = new Array<number>(config.scoreWorkers).fill(0);
-    this.batchAssigned = new Array<number>(config.scoreWorkers).fill(0);
+    this.batchPlacement = new SegmentPlacement(config.scoreWorkers, MAX_ASSIGNED_SEGMENTS);
   }
 
   detectorConfig(): DetectorConfig {
@@ -278,7 +281,7 @@ export class ModelManager {
    * scoring treats segments independently (each continues from its own shingle, with its own
    * alert state; only the Result `index` and the alert numbering run across the batch), so the
    * request is split BY SEGMENT, each segment's records in order to one worker, and the parts
-   * run in parallel. A segment goes to the same worker every time (batchRoute), so each worker
+   * run in parallel. A segment goes to the same worker every time (batchPlacement), so each worker
    * walks only its segments' forests: with every worker walking every segment's forest, their
    * caches held twice the trees (measured: ~10% more CPU a record, one connection's requests
    * no longer parallel). A part whose worker has SKEW_RECORDS more in flight than the least
@@ -291,7 +294,7 @@ export class ModelManager {
     const byWorker = new Map<number, number[]>();
     for (let i = 0; i < records.length; i++) {
       const key = records[i]![field];
-      const w = this.batchRoute(typeof key === 'string' ? key : '');
+      const w = this.batchPlacement.workerOf(typeof key === 'string' ? key : '');
       let rows = byWorker.get(w);
       if (rows === undefined) byWorker.set(w, (rows = []));
       rows.push(i);
@@ -307,23 +310,6 @@ export class ModelManager {
       else parts.push({ worker: to, rows });
     }
     return parts.length < 2 ? null : parts;
-  }
-
-  /** The batch worker of a segment (splitPlan): assigned at first sight to the worker with the fewest segments, then kept. */
-  private batchRoute(segment: string): number {
-    let k = this.batchAssign.get(segment);
-    if (k === undefined) {
-      // Bounded memory (segment names are client input): past the cap the assignment starts afresh.
-      if (this.batchAssign.size >= MAX_ASSIGNED_SEGMENTS) {
-        this.batchAssign.clear();
-        this.batchAssigned.fill(0);
-      }
-      k = 0;
-      for (let j = 1; j < this.batchAssigned.length; j++) if (this.batchAssigned[j]! < this.batchAssigned[k]!) k = j;
-      this.batchAssigned[k]!++;
-      this.batchAssign.set(segment, k);
-    }
-    return k;
   }
 
   /**
@@ -369,25 +355,6 @@ export class ModelManager {
     return `[${json.join(',')}]`;
   }
 
-  /** The stream worker of a segment: assigned at first sight to the worker with the fewest segments, then kept until the next install. */
-  private route(segment: string): number {
-    let k = this.assign.get(segment);
-    if (k === undefined) {
-      // Bounded memory (segment names are client input): past the cap the assignment starts afresh. A segment
-      // that moves meets a worker without its recent state, as a detector meets a segment its LRU evicted (the
-      // engine keeps maxSegments = 64 per detector, far fewer than this).
-      if (this.assign.size >= MAX_ASSIGNED_SEGMENTS) {
-        this.assign.clear();
-        this.assigned.fill(0);
-      }
-      k = 0;
-      for (let j = 1; j < this.assigned.length; j++) if (this.assigned[j]! < this.assigned[k]!) k = j;
-      this.assigned[k]!++;
-      this.assign.set(segment, k);
-    }
-    return k;
-  }
-
   private segmentOf(row: StreamRow): string {
     if (typeof row.segment === 'string') return row.segment;
     if (row.segment === undefined) {
@@ -413,7 +380,7 @@ export class ModelManager {
     try {
       const segments = rows.map((r) => this.segmentOf(r));
       const parts: number[][] = streams.map(() => []);
-      for (let i = 0; i < n; i++) parts[this.route(segments[i]!)]!.push(i);
+      for (let i = 0; i < n; i++) parts[this.streamPlacement.workerOf(segments[i]!)]!.push(i);
       const outs = await Promise.all(parts.map((ix, k) => (ix.length > 0 ? this.updatePart(k, ix.map((i) => rows[i]!.record)) : null)));
       const json = new Array<string | null>(n).fill(null);
       const anomaly = new Array<number>(n).fill(0);
@@ -480,8 +447,7 @@ export class ModelManager {
       ...batches.map((w) => w.call<LoadedConfig>('load', { shared, catchUp: [] })),
     ];
     // Updates sent from now on reach the new model (each worker handles its messages in order).
-    this.assign.clear();
-    this.assigned.fill(0);
+    this.streamPlacement.clear();
     this.numbering = new StreamNumbering();
     const [cfg] = (await Promise.all(loads)) as [LoadedConfig];
     const why = this.mismatch(cfg);
