@@ -78,6 +78,7 @@ test('field spec: an optional log transform after the direction; canonical text 
   assert.equal(formatFieldSpec(parseFieldSpec('a:low,b')), 'a:low,b:both');
   assert.throws(() => parseFieldSpec('a:sqrt'), /field "a" has direction "sqrt", expected one of high, low, both \(then optionally a transform: log\)/);
   assert.throws(() => parseFieldSpec('a:high:log:log'), /direction "log"/);
+  assert.throws(() => parseFieldSpec('aht_max:high:sqrt'), /field "aht_max" has transform "sqrt", expected one of log/);
 });
 
 test('vectorize: a log field is modelled as ln(1 + value); missing stays missing; a negative value is an error naming row and field', () => {

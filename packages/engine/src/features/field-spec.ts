@@ -60,6 +60,11 @@ export function parseFieldSpec(spec: string): FieldSpec {
     const dirText = colon === -1 ? 'both' : part.slice(colon + 1).trim().toLowerCase();
     if (name === '') throw new FieldSpecError(`field spec "${spec}": entry "${part}" has no field name`);
     if (!DIRECTIONS.includes(dirText as Direction)) {
+      // `name:direction:other`: the third token is a transform we do not know.
+      const inner = name.lastIndexOf(':');
+      if (transform === undefined && inner !== -1 && DIRECTIONS.includes(name.slice(inner + 1).trim().toLowerCase() as Direction)) {
+        throw new FieldSpecError(`field spec "${spec}": field "${name.slice(0, inner).trim()}" has transform "${dirText}", expected one of ${TRANSFORMS.join(', ')}`);
+      }
       throw new FieldSpecError(
         `field spec "${spec}": field "${name}" has direction "${dirText}", expected one of ${DIRECTIONS.join(', ')} (then optionally a transform: ${TRANSFORMS.join(', ')})`,
       );
