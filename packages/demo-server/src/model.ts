@@ -135,7 +135,7 @@ export interface StreamScored {
 export class ModelManager {
   /** Stream workers: each learns the segments assigned to it (`streamPlacement`), in seq order. */
   private readonly streams: (WorkerRpc | null)[];
-  /** Batch workers (POST /score): a request goes to the one with the fewest records in flight. */
+  /** Batch workers (POST /score): a request goes to the one with the fewest records in flight, or, when large, split by segment (splitPlan). */
   private readonly batches: (WorkerRpc | null)[];
   private readonly batchLoad: number[];
   private modelBytes: Uint8Array | null = null;
