@@ -248,6 +248,25 @@ export const getBackend = fail, setBackend = fail, ready = fail;`;
   };
 }
 
+/**
+ * The single-file IIFE also leaves out the forest's WebAssembly walk kernel (its bytes and
+ * wrapper, ~4 KB gzip against the file's size budget): its forests take the JS walks, which
+ * give the same results more slowly, and walkKernelStatus() says why. The ESM build carries it.
+ */
+const WALK_KERNEL = /packages\/engine\/src\/rcf\/kernel\/walk-kernel\.ts$/;
+function noWasmKernel() {
+  return {
+    name: 'cx-no-wasm-kernel',
+    load(id) {
+      if (!WALK_KERNEL.test(id)) return null;
+      return `const reason = 'not part of this build (the single-file IIFE leaves the WebAssembly walks out; the ESM build has them)';
+export class WalkKernel { static create() { return null; } }
+export function walkKernelStatus() { return { kernel: 'js', reason }; }
+export function setWalkKernelEnabled() {}`;
+    },
+  };
+}
+
 const WORKER_ENTRY = 'packages/widget/src/worker/engine.worker.ts';
 /** The worker as a function of its endpoint (IIFE build): see packages/widget/src/worker/worker-main.ts. */
 const WORKER_MAIN_ENTRY = 'packages/widget/src/worker/worker-main.ts';
@@ -264,7 +283,7 @@ const WORKER_MODULE_ID = 'cx:engine-worker';
 /** The worker program's build (also measured by scripts/size-report.mjs). */
 export const workerScriptBuild = {
   input: WORKER_MAIN_ENTRY,
-  plugins: () => [noTfjs(), ...browserPlugins(true)],
+  plugins: () => [noTfjs(), noWasmKernel(), ...browserPlugins(true)],
   output: { format: 'iife', name: 'cxWorkerMain', inlineDynamicImports: true },
   treeshake: { moduleSideEffects: engineModuleSideEffects },
 };
@@ -406,7 +425,7 @@ export default [
   {
     input: 'packages/widget/src/index.ts',
     output: { file: 'packages/widget/dist/cx-anomaly-widget.iife.js', format: 'iife', name: 'CxAnomalyWidget', inlineDynamicImports: true },
-    plugins: [noTfjs(), engineWorker('inline'), ...browserPlugins(true)],
+    plugins: [noTfjs(), noWasmKernel(), engineWorker('inline'), ...browserPlugins(true)],
     treeshake: widgetTreeshake,
     onwarn,
   },

@@ -3,109 +3,37 @@
  * spikes, level shifts and exact duplicates) runs through window and decay
  * forests; every score, DiVector, expected point, batch score and the saved
  * state are hashed (SHA-256 of the exact float64 bits) and compared with
- * test/rcf-golden.json, recorded before the performance work. Any change of
- * results -- even in the last bit -- fails this test.
+ * test/rcf-golden.json (rcf-golden.browser.test.ts checks Chromium against the
+ * same file). Any change of results -- even in the last bit -- fails this test.
+ * The run itself is test/support/rcf-golden-run.ts.
  *
  * Re-record (only for an intended change of results):
  *   RCF_GOLDEN_WRITE=1 node --conditions=source --import tsx --test packages/engine/test/rcf-golden.test.ts
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RandomCutForest, Shingler, createDiVector, type SamplingMode } from '../src/rcf/index.ts';
 import { Prng } from '../src/random/prng.ts';
-import { matrixFrom } from '../src/matrix.ts';
 import { StreamPrng } from '../src/rcf/stream-prng.ts';
 import { nextDown } from '../src/rcf/node-store.ts';
+import { setWalkKernelEnabled, walkKernelStatus } from '../src/rcf/kernel/walk-kernel.ts';
+import { computeGoldenBytes, type Sink } from './support/rcf-golden-run.ts';
 
 const goldenFile = resolve(dirname(fileURLToPath(import.meta.url)), 'rcf-golden.json');
 
-function feed(h: Hash, xs: ArrayLike<number>): void {
-  const b = new Float64Array(xs.length);
-  for (let i = 0; i < xs.length; i++) b[i] = xs[i]!;
-  h.update(new Uint8Array(b.buffer));
-}
-
-/** 3 metrics x shingle 4 with daily cycle, spikes, a level shift, and runs of exact repeats. */
-function stream(n: number, seed: number): Float64Array[] {
-  const r = new Prng(seed);
-  const sh = new Shingler(3, 4);
-  const v = new Float64Array(3);
-  const out: Float64Array[] = [];
-  for (let i = 0; out.length < n; i++) {
-    const cyc = Math.round(1000 * Math.sin((2 * Math.PI * i) / 48)) / 1000;
-    v[0] = 300 + 40 * cyc + Math.round(r.normal() * 15);
-    v[1] = 0.12 + Math.round(r.normal() * 20) / 1000;
-    v[2] = 80 + 30 * cyc + Math.round(r.normal() * 8);
-    if (i % 211 === 100) v[0] += 500;
-    if (i % 337 === 200) v[2] -= 70;
-    if (i > n / 2) v[1] += 0.05;
-    if (i % 50 >= 45) { v[0] = 300; v[1] = 0.12; v[2] = 80; } // repeats -> duplicate leaves
-    if (sh.push(v)) out.push(sh.point.slice());
-  }
-  return out;
-}
-
-function runStreaming(sampling: SamplingMode, numTrees: number, sampleSize: number, n: number): Record<string, string> {
-  const pts = stream(n, sampling === 'window' ? 11 : 12);
-  const f = new RandomCutForest({ dimensions: 12, numTrees, sampleSize, sampling, seed: 5, timeDecay: sampling === 'decay' ? 1 / (4 * sampleSize) : undefined });
-  const hs = createHash('sha256');
-  const hd = createHash('sha256');
-  const hq = createHash('sha256');
-  const dv = createDiVector(12);
-  const scores: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % 2 === 0) scores.push(f.update(pts[i]!));
-    else {
-      scores.push(f.updateWithDetails(pts[i]!, dv));
-      feed(hd, dv.high);
-      feed(hd, dv.low);
-    }
-    if (i % 97 === 0 && i > 0) {
-      const probe = pts[(i * 7) % n]!;
-      const a = f.attribution(probe);
-      feed(hq, [f.score(probe)]);
-      feed(hq, a.high);
-      feed(hq, a.low);
-      feed(hq, f.expectedPoint(probe));
-      feed(hq, f.expectedPoint(probe, [0, 4, 8]));
-    }
-  }
-  feed(hs, scores);
-  const hst = createHash('sha256');
-  const st = f.toState();
-  hst.update(JSON.stringify(st.params));
-  for (const k of Object.keys(st.arrays).sort()) {
-    hst.update(k);
-    const a = st.arrays[k]!;
-    hst.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-  }
-  return { scores: hs.digest('hex'), divectors: hd.digest('hex'), queries: hq.digest('hex'), state: hst.digest('hex') };
-}
-
-function runBatch(): Record<string, string> {
-  const pts = stream(1500, 13);
-  const data = new Float64Array(pts.length * 12);
-  pts.forEach((p, i) => data.set(p, i * 12));
-  const X = matrixFrom(data, pts.length, 12);
-  const f = new RandomCutForest({ dimensions: 12, numTrees: 30, sampleSize: 128, seed: 3 }).fit(X);
-  const h = createHash('sha256');
-  feed(h, f.scoreSamples(X));
-  feed(h, f.codispSamples());
-  return { batch: h.digest('hex') };
+function sha256(s: Sink): string {
+  return createHash('sha256').update(s.bytes()).digest('hex');
 }
 
 function compute(): Record<string, Record<string, string>> {
-  return {
-    window_100x256: runStreaming('window', 100, 256, 1200),
-    window_40x64: runStreaming('window', 40, 64, 3000),
-    decay_100x256: runStreaming('decay', 100, 256, 1200),
-    decay_40x64: runStreaming('decay', 40, 64, 3000),
-    batch: runBatch(),
-  };
+  const out: Record<string, Record<string, string>> = {};
+  for (const [run, sinks] of Object.entries(computeGoldenBytes())) {
+    out[run] = Object.fromEntries(Object.entries(sinks).map(([k, v]) => [k, sha256(v)]));
+  }
+  return out;
 }
 
 test('golden: scores, DiVectors, expected points, batch scores and state are bit-identical to the recorded run', () => {
@@ -116,6 +44,18 @@ test('golden: scores, DiVectors, expected points, batch scores and state are bit
   }
   const want = JSON.parse(readFileSync(goldenFile, 'utf8')) as Record<string, Record<string, string>>;
   assert.deepEqual(got, want);
+});
+
+test('the WebAssembly walk kernel gives the same bits as the JS walks (every call above, window and decay, 12, 5 and 1 dimensions)', () => {
+  assert.deepEqual(walkKernelStatus(), { kernel: 'wasm', reason: '' }, 'Node has WebAssembly SIMD: the kernel must be in use here');
+  const withKernel = compute();
+  setWalkKernelEnabled(false);
+  try {
+    assert.equal(walkKernelStatus().kernel, 'js');
+    assert.deepEqual(compute(), withKernel);
+  } finally {
+    setWalkKernelEnabled(true);
+  }
 });
 
 test('StreamPrng gives exactly the seeded Prng sequence (next, nextUint32, nextInt) and round-trips its state', () => {

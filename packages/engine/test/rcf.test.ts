@@ -10,6 +10,7 @@ import { rocAuc } from '../src/metrics/index.ts';
 import { parseOddsCsv } from '../src/eval/odds-csv.ts';
 import { decodeModel, encodeModel } from '../src/model/format.ts';
 import { StreamPrng } from '../src/rcf/stream-prng.ts';
+import { PointStore } from '../src/rcf/point-store.ts';
 
 const EMPTY = 0x7fffffff;
 
@@ -91,7 +92,9 @@ function checkInvariants(f: RandomCutForest): void {
 test('cross-engine determinism: src/rcf uses no libm functions or Math.random (only IEEE-exact arithmetic)', () => {
   // Math.log/exp/pow/sin... may differ in the last bit between JS engines; det-math.ts replaces them.
   const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../src/rcf');
-  for (const f of readdirSync(dir)) {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.includes('kernel/walk-kernel.ts'), 'the kernel folder is checked too');
+  for (const f of files) {
     const src = readFileSync(resolve(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
     const bad = src.match(/Math\.(random|log\w*|exp\w*|pow|sin|cos|tan|atan\w*|hypot|cbrt|sinh|cosh|tanh)\b/g);
     assert.equal(bad, null, `${f} uses ${bad?.join(', ')}`);
@@ -598,4 +601,54 @@ test('a restored forest recognises the points it holds (leaf point hashes are re
     assert.equal(g.scoreWithAttribution(held, dvG), f.scoreWithAttribution(held, dvF));
     assert.deepEqual(Array.from(dvG.high), Array.from(dvF.high));
   }
+});
+
+test('point store: grows in place inside the kernel region, and moves out of it (same values) when it outgrows it', () => {
+  const dims = 3;
+  const region = new Float64Array(new ArrayBuffer(8 * dims * 8), 0, 8 * dims); // room for 8 points
+  const s = new PointStore(dims, 2, region);
+  assert.equal(s.inKernel, true);
+  const pts = Array.from({ length: 12 }, (_, i) => [i, -i, i / 2]);
+  const idx: number[] = [];
+  for (let i = 0; i < 8; i++) idx.push(s.add(pts[i]!));
+  assert.equal(s.inKernel, true, 'capacity 2 -> 4 -> 8 stays in the region');
+  assert.equal(s.values.buffer, region.buffer);
+  for (let i = 8; i < 12; i++) idx.push(s.add(pts[i]!));
+  assert.equal(s.inKernel, false, 'capacity 16 does not fit: the values moved to a plain array');
+  assert.notEqual(s.values.buffer, region.buffer);
+  idx.forEach((k, i) => assert.ok(s.equals(k, pts[i]!), `point ${i} kept its values`));
+  // Restoring saved arrays copies them into the region when they fit, and keeps them where they are otherwise.
+  const small = PointStore.fromArrays(dims, new Float64Array(4 * dims).fill(7), new Int32Array(4), new Int32Array(4), 4, region);
+  assert.equal(small.inKernel, true);
+  assert.equal(small.values.buffer, region.buffer);
+  assert.equal(small.values[5], 7);
+  const big = PointStore.fromArrays(dims, new Float64Array(16 * dims), new Int32Array(16), new Int32Array(16), 16, region);
+  assert.equal(big.inKernel, false);
+});
+
+test('without WebAssembly (a CSP without wasm-unsafe-eval, an old runtime) forests take the JS walks and give the same scores', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { RandomCutForest } from './packages/engine/src/rcf/index.ts';
+    import { walkKernelStatus } from './packages/engine/src/rcf/kernel/walk-kernel.ts';
+    const f = new RandomCutForest({ dimensions: 5, numTrees: 20, sampleSize: 64, sampling: 'decay', seed: 9 });
+    const X = new Float64Array(600 * 5);
+    for (let i = 0; i < X.length; i++) X[i] = Math.sin(i * 0.37) * 10 + (i % 97 === 0 ? 50 : 0);
+    const att = { high: new Float64Array(X.length), low: new Float64Array(X.length) };
+    const s = f.updateMany({ data: X, rows: 600, cols: 5 }, undefined, att);
+    console.log(JSON.stringify({ status: walkKernelStatus(), s: Array.from(s), h: Array.from(att.high), l: Array.from(att.low) }));
+  `;
+  const run = (flags: string[]) => {
+    const r = spawnSync(process.execPath, [...flags, '--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { status: { kernel: string; reason: string }; s: number[]; h: number[]; l: number[] };
+  };
+  const wasm = run([]);
+  const js = run(['--no-expose-wasm']);
+  assert.deepEqual(wasm.status, { kernel: 'wasm', reason: '' });
+  assert.equal(js.status.kernel, 'js');
+  assert.match(js.status.reason, /WebAssembly unavailable: this runtime has no WebAssembly/);
+  assert.deepEqual(js.s, wasm.s);
+  assert.deepEqual(js.h, wasm.h);
+  assert.deepEqual(js.l, wasm.l);
 });

@@ -4,6 +4,7 @@
  * (node-store.ts insert), so both give the same DiVector.
  */
 import type { NodeStore } from './node-store.ts';
+import type { WalkKernel } from './kernel/walk-kernel.ts';
 
 /**
  * Per-tree scratch of one DiVector walk (length = dimensions each).
@@ -30,9 +31,15 @@ export interface AttrScratch {
   readonly smax: Float64Array;
 }
 
-export function createAttrScratch(dims: number): AttrScratch {
+/**
+ * `kernel`: high, low and scale are then the walk kernel's DiVector scratch, so
+ * that its insert walk (kernel/walk-kernel.ts) fills them in place.
+ */
+export function createAttrScratch(dims: number, kernel: WalkKernel | null = null): AttrScratch {
   return {
-    high: new Float64Array(dims), low: new Float64Array(dims), scale: new Float64Array([1]),
+    high: kernel ? kernel.attrHigh : new Float64Array(dims),
+    low: kernel ? kernel.attrLow : new Float64Array(dims),
+    scale: kernel ? kernel.attrScale.fill(1) : new Float64Array([1]),
     gapDim: new Int32Array(dims), gapAmt: new Float64Array(dims), dh: new Float64Array(dims),
     dl: new Float64Array(dims), smin: new Float64Array(dims), smax: new Float64Array(dims),
   };

@@ -42,6 +42,7 @@ import { describe, NodeStore } from './node-store.ts';
 import { PointStore, hashPoint } from './point-store.ts';
 import { DecayHeaps, WindowRing } from './sampler.ts';
 import { TreeVisitors } from './visitors.ts';
+import { WalkKernel } from './kernel/walk-kernel.ts';
 import { addAttribution, createAttrScratch, type AttrScratch } from './attribution.ts';
 
 export type SamplingMode = 'window' | 'decay';
@@ -130,12 +131,13 @@ class ChunkScratch {
   readonly cHighRow: Float64Array[];
   readonly cLowRow: Float64Array[];
 
-  constructor(size: number, dims: number) {
+  /** `kernel`: the forest's walk kernel, whose memory then holds the rows the walks read and write (cq, cHigh, cLow). */
+  constructor(size: number, dims: number, kernel: WalkKernel | null) {
     this.size = size;
-    this.cq = new Float64Array(size * dims);
+    this.cq = kernel ? kernel.chunkQ.subarray(0, size * dims) : new Float64Array(size * dims);
     const cOld = new Float64Array(size * dims);
-    this.cHigh = new Float64Array(size * dims);
-    this.cLow = new Float64Array(size * dims);
+    this.cHigh = kernel ? kernel.chunkHigh.subarray(0, size * dims) : new Float64Array(size * dims);
+    this.cLow = kernel ? kernel.chunkLow.subarray(0, size * dims) : new Float64Array(size * dims);
     const rows = (a: Float64Array): Float64Array[] => Array.from({ length: size }, (_, k) => a.subarray(k * dims, (k + 1) * dims));
     this.cqRow = rows(this.cq);
     this.cOldRow = rows(cOld);
@@ -174,6 +176,8 @@ export class RandomCutForest {
   /** One stream per tree (cuts, sampling weights); their words, saved as one array. */
   private treePrng: StreamPrng[];
   private treePrngWords: Int32Array;
+  /** WebAssembly walks and the memory they read (null: JS walks; see kernel/walk-kernel.ts). */
+  private readonly kernel: WalkKernel | null;
   private nodes: NodeStore;
   private points: PointStore;
   private ring: WindowRing | null;
@@ -227,21 +231,22 @@ export class RandomCutForest {
     const tp = StreamPrng.perTree(seed, numTrees);
     this.treePrng = tp.streams;
     this.treePrngWords = tp.words;
-    this.log2p1 = new Float64Array(sampleSize + 2);
+    this.chunk = sampling === 'decay' ? CHUNK : Math.min(CHUNK, sampleSize);
+    this.kernel = WalkKernel.create({ dims, numTrees, sampleSize, chunkRows: this.chunk, pointCapacity: kernelPointCapacity(sampling, numTrees, sampleSize, this.chunk) });
+    this.log2p1 = this.kernel ? this.kernel.log2p1 : new Float64Array(sampleSize + 2);
     for (let k = 0; k < this.log2p1.length; k++) this.log2p1[k] = detLog2(k + 1);
-    this.nodes = new NodeStore(dims, numTrees, sampleSize, this.log2p1);
+    this.nodes = new NodeStore(dims, numTrees, sampleSize, this.log2p1, this.kernel);
     // Window: the ring's S points plus at most S more that leaves still refer to
     // (a leaf keeps the first of several equal points), so 2S never grows.
-    this.points = new PointStore(dims, sampling === 'window' ? 2 * sampleSize : Math.min(4 * sampleSize, numTrees * sampleSize));
+    this.points = new PointStore(dims, sampling === 'window' ? 2 * sampleSize : Math.min(4 * sampleSize, numTrees * sampleSize), this.kernel?.points ?? null);
     this.ring = sampling === 'window' ? new WindowRing(sampleSize, numTrees) : null;
     this.heaps = sampling === 'decay' ? new DecayHeaps(numTrees, sampleSize) : null;
-    this.visitors = new TreeVisitors(this.nodes, this.log2p1);
-    this.q = new Float64Array(dims);
+    this.visitors = new TreeVisitors(this.nodes, this.log2p1, this.kernel);
+    this.q = this.kernel ? this.kernel.q : new Float64Array(dims);
     this.old = new Float64Array(dims);
-    this.chunk = sampling === 'decay' ? CHUNK : Math.min(CHUNK, sampleSize);
-    this.cs = new ChunkScratch(1, dims);
+    this.cs = new ChunkScratch(1, dims, this.kernel);
     this.attr = createDiVector(dims);
-    this.treeAttr = createAttrScratch(dims);
+    this.treeAttr = createAttrScratch(dims, this.kernel);
     this.impute = new Float64Array(numTrees);
   }
 
@@ -441,7 +446,7 @@ export class RandomCutForest {
     const S = this.sampleSize;
     const T = this.numTrees;
     this.nodes.clear();
-    this.points = new PointStore(dims, Math.max(1, Math.min(n, T * S)));
+    this.points = new PointStore(dims, Math.max(1, Math.min(n, T * S)), this.kernel?.points ?? null);
     this.ring = this.sampling === 'window' ? new WindowRing(S, T) : null;
     this.heaps = this.sampling === 'decay' ? new DecayHeaps(T, S) : null;
     this.updatesSeen = 0;
@@ -642,10 +647,14 @@ export class RandomCutForest {
 
   /** Bytes of all typed arrays the forest holds (trees, point store, samplers, scratch). */
   memoryBytes(): number {
-    let b = this.nodes.byteLength() + this.points.byteLength() + this.log2p1.byteLength;
+    // With the kernel, its memory (trees, the point region, chunk buffers,
+    // scratch) is counted whole, and the arrays in it not again.
+    const k = this.kernel;
+    const own = (a: ArrayBufferView): number => (k !== null && a.buffer === k.buffer ? 0 : a.byteLength);
+    let b = (k ? k.buffer.byteLength : 0) + this.nodes.byteLength(own) + this.points.byteLength(own) + own(this.log2p1);
     if (this.ring) b += this.ring.ring.byteLength + this.ring.leaf.byteLength;
     if (this.heaps) b += this.heaps.byteLength();
-    b += this.q.byteLength * 2 + this.attr.high.byteLength * 2 + this.impute.byteLength;
+    b += own(this.q) + this.old.byteLength + this.attr.high.byteLength * 2 + this.impute.byteLength;
     b += this.dimensions * 8 * 6 * 2 + this.dimensions * 2 + (this.sampleSize + 1) * 4; // per-tree DiVector scratch (forest, visitors), visitor path
     return b;
   }
@@ -719,7 +728,7 @@ export class RandomCutForest {
     if (!(values instanceof Float64Array) || !(refCount instanceof Int32Array) || !(free instanceof Int32Array)) {
       throw new Error(`RandomCutForest.fromState: point store arrays missing or of the wrong type (pointValues: ${describe(values)}, pointRefCount: ${describe(refCount)}, pointFree: ${describe(free)})`);
     }
-    f.points = PointStore.fromArrays(p.dimensions, values, refCount, free, p.pointFreeCount);
+    f.points = PointStore.fromArrays(p.dimensions, values, refCount, free, p.pointFreeCount, f.kernel?.points ?? null);
     f.nodes.rehashLeaves(f.points);
     const prng = copies.prng;
     if (!(prng instanceof Uint32Array) || prng.length !== 4) throw new Error(`RandomCutForest.fromState: prng must be a Uint32Array of 4 words, got ${describe(prng)}`);
@@ -759,7 +768,7 @@ export class RandomCutForest {
     }
     f.updatesSeen = p.updates;
     f.fitted = p.fitted === true;
-    f.visitors = new TreeVisitors(f.nodes, f.log2p1);
+    f.visitors = new TreeVisitors(f.nodes, f.log2p1, f.kernel);
     return f;
   }
 
@@ -833,7 +842,7 @@ export class RandomCutForest {
     if (this.cs.size < want) {
       let size = this.cs.size;
       while (size < want) size *= 2;
-      this.cs = new ChunkScratch(Math.min(size, this.chunk), this.dimensions);
+      this.cs = new ChunkScratch(Math.min(size, this.chunk), this.dimensions, this.kernel);
     }
     return this.cs;
   }
@@ -961,6 +970,22 @@ export class RandomCutForest {
     }
     this.updatesSeen += n;
   }
+}
+
+/**
+ * Points the kernel's memory has room for (kernel/walk-kernel.ts): the point
+ * store's capacity doubles from its initial one (see the constructor), so the
+ * region is the first of those capacities that holds what streaming keeps in
+ * practice: one sample of sampleSize per tree (distinct at most numTrees x
+ * sampleSize) plus a chunk's points held until it is done. fit() stores at most
+ * numTrees x sampleSize rows. Duplicates can make leaves keep points no sample
+ * holds; a store that outgrows the region moves out of it and the forest
+ * takes the JS walks (the same results).
+ */
+function kernelPointCapacity(sampling: SamplingMode, numTrees: number, sampleSize: number, chunk: number): number {
+  let cap = sampling === 'window' ? 2 * sampleSize : Math.min(4 * sampleSize, numTrees * sampleSize);
+  while (cap < numTrees * sampleSize + chunk) cap *= 2;
+  return cap;
 }
 
 function checkInt(name: string, v: unknown, lo: number, hi: number): void {

@@ -32,6 +32,7 @@
  */
 import type { StreamPrng } from './stream-prng.ts';
 import { hashPoint, type PointStore } from './point-store.ts';
+import type { WalkKernel } from './kernel/walk-kernel.ts';
 import { duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export const EMPTY = 0x7fffffff;
@@ -125,6 +126,7 @@ export class NodeStore {
   freeLeaf: Int32Array;
   freeLeafCount: Int32Array;
   /** Scratch: internal nodes on the current search path, root first. */
+  private readonly kernel: WalkKernel | null;
   private readonly path: Int32Array;
   /** Scratch per path level: gap and merged side-length sum (insert). */
   private readonly gapAt: Float64Array;
@@ -143,7 +145,12 @@ export class NodeStore {
   /** Leaf slot that holds the point after the last insert (new or joined). */
   lastLeaf = -1;
 
-  constructor(dims: number, numTrees: number, sampleSize: number, log2p1: Float64Array) {
+  /**
+   * `kernel`: the forest's WebAssembly walk kernel, whose memory then holds
+   * the arrays the walks read (root, mass, node, box, rsum, leaf), so that the
+   * kernel reads them in place (see kernel/walk-kernel.ts).
+   */
+  constructor(dims: number, numTrees: number, sampleSize: number, log2p1: Float64Array, kernel: WalkKernel | null = null) {
     this.dims = dims;
     this.numTrees = numTrees;
     this.sampleSize = sampleSize;
@@ -151,15 +158,26 @@ export class NodeStore {
     this.capInternal = ci;
     const ni = numTrees * ci;
     const nl = numTrees * sampleSize;
-    this.root = new Int32Array(numTrees).fill(EMPTY);
-    this.mass = new Int32Array(numTrees);
-    const buf = new ArrayBuffer(ni * 32);
-    this.node = new Int32Array(buf);
-    this.nodeF = new Float64Array(buf);
+    if (kernel) {
+      this.root = kernel.root;
+      this.mass = kernel.mass;
+      this.node = kernel.node;
+      this.nodeF = kernel.nodeF;
+      this.box = kernel.box;
+      this.rsum = kernel.rsum;
+      this.leaf = kernel.leaf;
+    } else {
+      const buf = new ArrayBuffer(ni * 32);
+      this.root = new Int32Array(numTrees);
+      this.mass = new Int32Array(numTrees);
+      this.node = new Int32Array(buf);
+      this.nodeF = new Float64Array(buf);
+      this.box = new Float64Array(ni * 2 * dims);
+      this.rsum = new Float64Array(ni);
+      this.leaf = new Int32Array(nl * 4);
+    }
+    this.root.fill(EMPTY);
     for (let n = 0; n < ni; n++) this.node[n * 8 + 2] = -1;
-    this.box = new Float64Array(ni * 2 * dims);
-    this.rsum = new Float64Array(ni);
-    this.leaf = new Int32Array(nl * 4);
     for (let l = 0; l < nl; l++) {
       this.leaf[l * 4] = -1;
       this.leaf[l * 4 + 2] = -1;
@@ -168,9 +186,11 @@ export class NodeStore {
     this.freeInternalCount = new Int32Array(numTrees);
     this.freeLeaf = new Int32Array(nl);
     this.freeLeafCount = new Int32Array(numTrees);
-    this.path = new Int32Array(sampleSize + 1);
-    this.gapAt = new Float64Array(sampleSize + 1);
-    this.sumAt = new Float64Array(sampleSize + 1);
+    this.kernel = kernel;
+    // With the kernel, its insertWalk fills these (in its memory) for insert's second half.
+    this.path = kernel ? kernel.path : new Int32Array(sampleSize + 1);
+    this.gapAt = kernel ? kernel.gapAt : new Float64Array(sampleSize + 1);
+    this.sumAt = kernel ? kernel.sumAt : new Float64Array(sampleSize + 1);
     this.chgDims = new Int32Array(dims);
     this.outDim = new Int32Array(dims);
     this.log2p1 = log2p1;
@@ -320,82 +340,108 @@ export class NodeStore {
       return true;
     }
     const path = this.path;
-    let depth = 0;
-    while (r >= 0) {
-      path[depth++] = r;
-      r = q[N[r * 8 + 3]!]! <= NF[r * 4 + 3]! ? N[r * 8]! : N[r * 8 + 1]!;
-    }
-    const leaf = ~r;
-    const base = LF[leaf * 4]! * dims;
-    // Leaf level: q against the leaf point.
-    let sum = 0;
-    for (let d = 0; d < dims; d++) {
-      const a = pv[base + d]!;
-      const b = q[d]!;
-      sum += a > b ? a - b : b - a;
-    }
-    const lm = LF[leaf * 4 + 1]!;
-    const treeMass = this.mass[t]!;
-    this.lastMass = treeMass;
-    this.mass[t] = treeMass + 1;
-    if (sum === 0) {
-      // duplicate: AWS damp x scoreSeen
-      this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
-      if (at) duplicateAttribution(this, path, depth, r, q, pv, this.lastScore, at);
-      LF[leaf * 4 + 1]!++;
-      this.lastLeaf = leaf;
-      return false;
-    }
-    let score = 1 / (depth + 1);
-    if (at) leafAttribution(pv, base, q, score, sum, at);
-    // Attribution needs each level's gaps by dimension; without it the list of
-    // dimensions where q is still outside lives in a scratch array of our own.
-    const outDim = at ? at.gapDim : this.outDim;
-    const gapAmt = at ? at.gapAmt : null;
-    // Going up: record, per level where q lies outside the box, the gap (the
-    // part of box+q's side lengths a separating cut can hit) and the merged
-    // side-length sum rsum + gap; stop at the first box that contains q. The
-    // score recursion uses the same numbers. The first level scans every
-    // dimension; above it only those where q was still outside (see rsum).
-    this.touched = touchLowBoxes(box, path, depth, dims);
     const gaps = this.gapAt;
     const sums = this.sumAt;
     const rsum = this.rsum;
-    let top = depth; // highest level whose box does not contain q (depth = the leaf)
-    let outside = dims;
-    for (let k = 0; k < dims; k++) outDim[k] = k;
-    for (let i = depth - 1; i >= 0; i--) {
-      const n = path[i]!;
-      const off = n * 2 * dims;
-      let gap = 0;
-      let w = 0;
-      for (let k = 0; k < outside; k++) {
-        const d = outDim[k]!;
-        const v = q[d]!;
-        const mn = box[off + d]!;
-        if (v < mn) {
-          gap += mn - v;
-          if (gapAmt) gapAmt[w] = v - mn;
-          outDim[w++] = d;
-          continue;
-        }
-        const mx = box[off + dims + d]!;
-        if (v > mx) {
-          gap += v - mx;
-          if (gapAmt) gapAmt[w] = v - mx;
-          outDim[w++] = d;
-        }
+    let depth = 0;
+    let top: number; // highest level whose box does not contain q (depth = the leaf)
+    let score: number;
+    let sum: number; // q's distance to the leaf point (sum over dimensions)
+    const kernel = this.kernel;
+    const kd = kernel !== null && points.inKernel && kernel.holds(q) && (at === null || at.high === kernel.attrHigh)
+      ? kernel.insertWalk(t, q.byteOffset, at !== null)
+      : -1;
+    if (kd >= 0) {
+      // The WebAssembly walk did the read-only half below (path, gaps, sums,
+      // score, the DiVector in `at`), with the same operations.
+      depth = kd;
+      top = kernel!.walkTop[0]!;
+      r = kernel!.walkTop[1]!;
+      score = kernel!.walkScore[1]!;
+      sum = kernel!.walkScore[2]!;
+      const treeMass = this.mass[t]!;
+      this.lastMass = treeMass;
+      this.mass[t] = treeMass + 1;
+    } else {
+      while (r >= 0) {
+        path[depth++] = r;
+        r = q[N[r * 8 + 3]!]! <= NF[r * 4 + 3]! ? N[r * 8]! : N[r * 8 + 1]!;
       }
-      outside = w;
-      const sumNew = rsum[n]! + gap;
-      if (gap <= 0) break;
-      top = i;
-      gaps[i] = gap;
-      sums[i] = sumNew;
-      const sep = gap / sumNew;
-      score = sep / (i + 1) + (1 - sep) * score;
-      if (at) stepAttribution(at, outside, gap, sumNew, i);
+      const leaf = ~r;
+      const lbase = LF[leaf * 4]! * dims;
+      // Leaf level: q against the leaf point.
+      sum = 0;
+      for (let d = 0; d < dims; d++) {
+        const a = pv[lbase + d]!;
+        const b = q[d]!;
+        sum += a > b ? a - b : b - a;
+      }
+      const lm = LF[leaf * 4 + 1]!;
+      const treeMass = this.mass[t]!;
+      this.lastMass = treeMass;
+      this.mass[t] = treeMass + 1;
+      if (sum === 0) {
+        // duplicate: AWS damp x scoreSeen
+        this.lastScore = (1 - lm / (2 * treeMass)) / (depth + this.log2p1[lm]!);
+        if (at) duplicateAttribution(this, path, depth, r, q, pv, this.lastScore, at);
+        LF[leaf * 4 + 1]!++;
+        this.lastLeaf = leaf;
+        return false;
+      }
+      score = 1 / (depth + 1);
+      if (at) leafAttribution(pv, lbase, q, score, sum, at);
+      // Attribution needs each level's gaps by dimension; without it the list of
+      // dimensions where q is still outside lives in a scratch array of our own.
+      const outDim = at ? at.gapDim : this.outDim;
+      const gapAmt = at ? at.gapAmt : null;
+      // Going up: record, per level where q lies outside the box, the gap (the
+      // part of box+q's side lengths a separating cut can hit) and the merged
+      // side-length sum rsum + gap; stop at the first box that contains q. The
+      // score recursion uses the same numbers. The first level scans every
+      // dimension; above it only those where q was still outside (see rsum).
+      this.touched = touchLowBoxes(box, path, depth, dims);
+      top = depth;
+      let outside = dims;
+      for (let k = 0; k < dims; k++) outDim[k] = k;
+      for (let i = depth - 1; i >= 0; i--) {
+        const n = path[i]!;
+        const off = n * 2 * dims;
+        // Even and odd dimensions summed apart, as in the read-only walks (visitors.ts).
+        let gapEven = 0;
+        let gapOdd = 0;
+        let w = 0;
+        for (let k = 0; k < outside; k++) {
+          const d = outDim[k]!;
+          const v = q[d]!;
+          const mn = box[off + d]!;
+          if (v < mn) {
+            if (d & 1) gapOdd += mn - v;
+            else gapEven += mn - v;
+            if (gapAmt) gapAmt[w] = v - mn;
+            outDim[w++] = d;
+            continue;
+          }
+          const mx = box[off + dims + d]!;
+          if (v > mx) {
+            if (d & 1) gapOdd += v - mx;
+            else gapEven += v - mx;
+            if (gapAmt) gapAmt[w] = v - mx;
+            outDim[w++] = d;
+          }
+        }
+        outside = w;
+        const gap = gapEven + gapOdd;
+        const sumNew = rsum[n]! + gap;
+        if (gap <= 0) break;
+        top = i;
+        gaps[i] = gap;
+        sums[i] = sumNew;
+        const sep = gap / sumNew;
+        score = sep / (i + 1) + (1 - sep) * score;
+        if (at) stepAttribution(at, outside, gap, sumNew, i);
+      }
     }
+    const base = LF[~r * 4]! * dims;
     // Coming down from `top`: one uniform per level; the cut separates q iff it
     // falls in the gap part (probability gap/sumNew). The first separating
     // level takes the new node; at the leaf every cut separates.
@@ -519,6 +565,10 @@ export class NodeStore {
     LF[nl * 4 + 2] = n;
     this.lastLeaf = nl;
     // Ancestors from `top` down to the new node grow their box (those above contain q).
+    if (kd >= 0) {
+      kernel!.growPath(q.byteOffset, top, bestLevel);
+      return true;
+    }
     for (let i = top; i < bestLevel; i++) {
       const a = path[i]!;
       const off = a * 2 * dims;
@@ -580,6 +630,10 @@ export class NodeStore {
     // change only if it changed in the child below it (the other child's box is
     // unchanged), so each level checks only the dimensions that changed one
     // level down (all of them at g).
+    if (this.kernel !== null && points.inKernel) {
+      this.kernel.shrinkUp(g); // the same boxes, every dimension at once
+      return idx;
+    }
     const chg = this.chgDims;
     const dims = this.dims;
     let nChg = dims;
@@ -647,10 +701,11 @@ export class NodeStore {
     this.rsum[n] = s;
   }
 
-  byteLength(): number {
-    let b = this.mass.byteLength + this.path.byteLength + this.gapAt.byteLength + this.sumAt.byteLength + this.chgDims.byteLength + this.outDim.byteLength;
-    for (const a of [this.root, this.node, this.box, this.rsum, this.leaf, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount]) {
-      b += a.byteLength;
+  /** Bytes of the arrays, each counted by `count` (default: its byteLength; the forest leaves out those in the kernel's memory). */
+  byteLength(count: (a: ArrayBufferView) => number = (a) => a.byteLength): number {
+    let b = 0;
+    for (const a of [this.mass, this.path, this.gapAt, this.sumAt, this.chgDims, this.outDim, this.root, this.node, this.box, this.rsum, this.leaf, this.freeInternal, this.freeInternalCount, this.freeLeaf, this.freeLeafCount]) {
+      b += count(a);
     }
     return b;
   }
@@ -700,7 +755,7 @@ export class NodeStore {
       leafParent[l] = LF[l * 4 + 2]!;
     }
     return {
-      root: this.root, parent, left, right, cutDim, cutValue,
+      root: this.root.slice(), parent, left, right, cutDim, cutValue,
       mass, boxMin, boxMax, leafParent, leafPoint,
       leafMass, freeInternal: this.freeInternal, freeInternalCount: this.freeInternalCount,
       freeLeaf: this.freeLeaf, freeLeafCount: this.freeLeafCount,
@@ -760,7 +815,7 @@ export class NodeStore {
       LF[l * 4 + 1] = leafMass[l]!;
       LF[l * 4 + 2] = leafParent[l]!;
     }
-    this.root = root;
+    this.root.set(root);
     for (let t = 0; t < this.numTrees; t++) {
       const r = root[t]!;
       this.mass[t] = r === EMPTY ? 0 : r >= 0 ? mass[r]! : leafMass[~r]!;

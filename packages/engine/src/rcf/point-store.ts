@@ -39,10 +39,22 @@ export class PointStore {
   free: Int32Array;
   freeCount: number;
 
-  constructor(dims: number, capacity: number) {
+  /**
+   * Where the values live while they fit: a view of the walk kernel's memory
+   * (kernel/walk-kernel.ts), so the kernel reads leaf points in place. Growth
+   * within it only lengthens the view; beyond it the values move to a plain
+   * array (inKernel turns false) and the forest takes the JS walks.
+   */
+  private readonly region: Float64Array | null;
+  /** Whether `values` lies in the kernel's memory. */
+  inKernel: boolean;
+
+  constructor(dims: number, capacity: number, region: Float64Array | null = null) {
     if (!(capacity >= 1)) throw new Error(`PointStore: capacity must be >= 1, got ${capacity}`);
     this.dims = dims;
-    this.values = new Float64Array(capacity * dims);
+    this.region = region;
+    this.inKernel = region !== null && capacity * dims <= region.length;
+    this.values = this.inKernel ? region!.subarray(0, capacity * dims) : new Float64Array(capacity * dims);
     this.refCount = new Int32Array(capacity);
     this.free = new Int32Array(capacity);
     // Lowest index on top, so slots fill from 0 upward.
@@ -90,8 +102,14 @@ export class PointStore {
   private grow(): void {
     const oldCap = this.capacity;
     const cap = oldCap * 2;
-    const values = new Float64Array(cap * this.dims);
-    values.set(this.values);
+    let values: Float64Array;
+    if (this.inKernel && cap * this.dims <= this.region!.length) {
+      values = this.region!.subarray(0, cap * this.dims); // the same memory, longer
+    } else {
+      values = new Float64Array(cap * this.dims);
+      values.set(this.values);
+      this.inKernel = false;
+    }
     const refCount = new Int32Array(cap);
     refCount.set(this.refCount);
     const free = new Int32Array(cap);
@@ -103,18 +121,25 @@ export class PointStore {
     this.freeCount = cap - oldCap;
   }
 
-  byteLength(): number {
-    return this.values.byteLength + this.refCount.byteLength + this.free.byteLength;
+  /** Bytes of the arrays, each counted by `count` (as NodeStore.byteLength). */
+  byteLength(count: (a: ArrayBufferView) => number = (a) => a.byteLength): number {
+    return count(this.values) + count(this.refCount) + count(this.free);
   }
 
   /** Restores arrays saved from another store (taken as they are, not copied). */
-  static fromArrays(dims: number, values: Float64Array, refCount: Int32Array, free: Int32Array, freeCount: number): PointStore {
+  static fromArrays(dims: number, values: Float64Array, refCount: Int32Array, free: Int32Array, freeCount: number, region: Float64Array | null = null): PointStore {
     const cap = refCount.length;
     if (values.length !== cap * dims || free.length !== cap || !(freeCount >= 0 && freeCount <= cap)) {
       throw new Error(`PointStore.fromArrays: inconsistent sizes (values ${values.length}, refCount ${cap}, free ${free.length}, freeCount ${freeCount}, dims ${dims})`);
     }
-    const s = new PointStore(dims, 1);
-    s.values = values;
+    const s = new PointStore(dims, 1, region);
+    if (s.inKernel && values.length <= region!.length) {
+      s.values = region!.subarray(0, values.length);
+      s.values.set(values);
+    } else {
+      s.values = values;
+      s.inKernel = false;
+    }
     s.refCount = refCount;
     s.free = free;
     s.freeCount = freeCount;

@@ -24,6 +24,7 @@
  */
 import { EMPTY, touchLowBoxes, type NodeStore } from './node-store.ts';
 import type { PointStore } from './point-store.ts';
+import type { WalkKernel } from './kernel/walk-kernel.ts';
 import { addAttribution, createAttrScratch, duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
 
 export class TreeVisitors {
@@ -48,8 +49,12 @@ export class TreeVisitors {
   /** Result of the last scoreTree(). */
   lastScore = 0;
 
-  constructor(nodes: NodeStore, log2p1: Float64Array) {
+  /** The forest's WebAssembly walks (null: JS only); taken where q, the points and the outputs are in its memory. */
+  private readonly kernel: WalkKernel | null;
+
+  constructor(nodes: NodeStore, log2p1: Float64Array, kernel: WalkKernel | null = null) {
     this.nodes = nodes;
+    this.kernel = kernel;
     this.dims = nodes.dims;
     this.log2p1 = log2p1;
     this.path = new Int32Array(nodes.sampleSize + 1);
@@ -70,6 +75,15 @@ export class TreeVisitors {
    * (a cache miss away) is read only when the hashes match.
    */
   scoreTree(t: number, q: Float64Array, qHash: number, points: PointStore): void {
+    const kernel = this.kernel;
+    if (kernel !== null && points.inKernel && kernel.holds(q)) {
+      const s = kernel.scoreTree(t, q.byteOffset, qHash);
+      if (s >= 0) {
+        this.lastScore = s;
+        return;
+      }
+      // -1: the leaf may hold q; the JS walk below decides.
+    }
     const ns = this.nodes;
     const dims = this.dims;
     let r = ns.root[t]!;
@@ -107,24 +121,30 @@ export class TreeVisitors {
     for (let i = depth - 1; i >= 0; i--) {
       const n = path[i]!;
       const off = n * 2 * dims;
-      let diff = 0;
+      // Gaps of even and odd dimensions summed apart, then added: the order
+      // of the two-lane SIMD kernel (walk-kernel.ts), so both give the same bits.
+      let diffEven = 0;
+      let diffOdd = 0;
       let w = 0;
       for (let k = 0; k < outside; k++) {
         const d = out[k]!;
         const v = q[d]!;
         const mn = box[off + d]!;
         if (v < mn) {
-          diff += mn - v;
+          if (d & 1) diffOdd += mn - v;
+          else diffEven += mn - v;
           out[w++] = d;
           continue;
         }
         const mx = box[off + dims + d]!;
         if (v > mx) {
-          diff += v - mx;
+          if (d & 1) diffOdd += v - mx;
+          else diffEven += v - mx;
           out[w++] = d;
         }
       }
       outside = w;
+      const diff = diffEven + diffOdd;
       if (diff <= 0) break;
       const p = diff / (rsum[n]! + diff);
       score = p / (i + 1) + (1 - p) * score;
@@ -138,6 +158,26 @@ export class TreeVisitors {
    * multiplied by weight). `qHash` as in scoreTree.
    */
   attribution(t: number, q: Float64Array, qHash: number, points: PointStore, weight: number, outHigh: Float64Array, outLow: Float64Array): number {
+    const kernel = this.kernel;
+    if (kernel !== null && points.inKernel && kernel.holds(q)) {
+      let s: number;
+      if (kernel.holds(outHigh) && kernel.holds(outLow)) {
+        s = kernel.attribution(t, q.byteOffset, qHash, weight, outHigh.byteOffset, outLow.byteOffset);
+      } else {
+        // Outputs elsewhere: the same additions on a copy in the kernel's memory.
+        const h = kernel.outHigh;
+        const l = kernel.outLow;
+        h.set(outHigh);
+        l.set(outLow);
+        s = kernel.attribution(t, q.byteOffset, qHash, weight, h.byteOffset, l.byteOffset);
+        if (s >= 0) {
+          outHigh.set(h);
+          outLow.set(l);
+        }
+      }
+      if (s >= 0) return s;
+      // -1: the leaf may hold q; the JS walk below decides (nothing was added).
+    }
     const ns = this.nodes;
     const dims = this.dims;
     let r = ns.root[t]!;
@@ -179,26 +219,30 @@ export class TreeVisitors {
       for (let i = depth - 1; i >= 0; i--) {
         const n = path[i]!;
         const off = n * 2 * dims;
-        let diff = 0;
+        let diffEven = 0;
+        let diffOdd = 0;
         let w = 0;
         for (let k = 0; k < outside; k++) {
           const d = gapDim[k]!;
           const v = q[d]!;
           const mn = box[off + d]!;
           if (v < mn) {
-            diff += mn - v;
+            if (d & 1) diffOdd += mn - v;
+            else diffEven += mn - v;
             gapAmt[w] = v - mn;
             gapDim[w++] = d;
             continue;
           }
           const mx = box[off + dims + d]!;
           if (v > mx) {
-            diff += v - mx;
+            if (d & 1) diffOdd += v - mx;
+            else diffEven += v - mx;
             gapAmt[w] = v - mx;
             gapDim[w++] = d;
           }
         }
         outside = w;
+        const diff = diffEven + diffOdd;
         if (diff <= 0) break;
         const sumNew = rsum[n]! + diff;
         const p = diff / sumNew;
