@@ -46,7 +46,7 @@ export { IsolationForest, averagePathLength, EULER_GAMMA } from './iforest/index
 export { createAccelerator, scoreSamplesAccelerated, jsPathLengthSums, AccelUnavailableError } from './accel/index.ts';
 export type { AccelKind, AccelOptions, TreePathAccelerator, TfjsBackendName } from './accel/index.ts';
 export type { IsolationForestOptions, IsolationForestParams, IsolationForestModelParts, IsolationForestState } from './iforest/index.ts';
-export { RandomCutForest, createDiVector, diVectorTotal, Shingler } from './rcf/index.ts';
+export { RandomCutForest, createDiVector, diVectorTotal, Shingler, walkKernelStatus, setWalkKernelEnabled } from './rcf/index.ts';
 export type { DiVector, RandomCutForestOptions, RcfParams, RcfState, RcfArray } from './rcf/index.ts';
 
 // Model file

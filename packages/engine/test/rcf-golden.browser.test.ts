@@ -7,7 +7,7 @@ import { computeGoldenBytes } from './support/rcf-golden-run.ts';
 import { setWalkKernelEnabled, walkKernelStatus } from '../src/rcf/kernel/walk-kernel.ts';
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes.slice()));
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

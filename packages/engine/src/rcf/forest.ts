@@ -34,6 +34,15 @@
  * again for every point. Because trees are independent and draw from their
  * own streams, the result is bit-identical to calling update() point by point
  * (test/rcf.test.ts checks it); update() is the same code with a chunk of one.
+ *
+ * WebAssembly. Where WebAssembly is available, the walks (a tree's score and
+ * DiVector of a point, insert's descent and gaps, the box updates of insert and
+ * delete) run in a SIMD kernel that reads the forest's arrays in place
+ * (kernel/walk-kernel.ts: one fixed-size WebAssembly.Memory per forest holds the
+ * trees, the points and the chunk buffers). It does the JS walks' operations in
+ * the same order, so results are the same bits either way (test/rcf-golden.*);
+ * without it (no WebAssembly, a CSP without 'wasm-unsafe-eval', the
+ * single-file IIFE) the JS walks run. walkKernelStatus() says which.
  */
 import type { Matrix } from '../matrix.ts';
 import { StreamPrng } from './stream-prng.ts';
