@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RandomCutForest, Shingler, createDiVector } from '../src/rcf/index.ts';
+import { RandomCutForest, Shingler, createDiVector, setWalkKernelEnabled, walkKernelStatus } from '../src/rcf/index.ts';
 import { Prng } from '../src/random/prng.ts';
 import { parseOddsCsv } from '../src/eval/odds-csv.ts';
 import { rocAuc } from '../src/metrics/index.ts';
@@ -123,14 +123,20 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<BenchSect
   lines.push('');
   lines.push('"points/s (CPU)" divides by this process\'s CPU time (user + system), "points/s (wall)" by elapsed time; on a busy machine the CPU figure is the steadier one.');
   lines.push('');
+  lines.push(`Tree walks: the WebAssembly SIMD kernel (${walkKernelStatus().kernel === 'wasm' ? 'in use' : 'unavailable: ' + walkKernelStatus().reason}; packages/engine/src/rcf/kernel/) unless the row says "JS walks" (the kernel turned off: the JS walks, the same results bit for bit, as in the single-file IIFE or under a CSP without wasm-unsafe-eval). "memory" counts the kernel's WebAssembly memory whole (the point store's region included, of which only the pages in use are resident).`);
+  lines.push('');
   lines.push('"updateMany" streams the points in one call (tree by tree over chunks of up to 1024 points (decay; window: up to sampleSize); the same scores as update() point by point); "+ attribution" also returns every DiVector. "calib for 20k/s" = the loop speed a machine needs for 20,000 points/s at this cost (1e9 / (20000 x cost)).');
   lines.push('');
-  lines.push('| model | sampling | call | points/s (CPU) | points/s (wall) | calib ns | cost (calib units) | calib for 20k/s | memory (typed arrays) | distinct stored points |');
+  lines.push('| model | sampling | call | points/s (CPU) | points/s (wall) | calib ns | cost (calib units) | calib for 20k/s | memory | distinct stored points |');
   lines.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const data = new Float64Array(N * 12);
   for (let i = 0; i < N; i++) data.set(pts[i]!, i * 12);
+  // The batched calls also with the JS walks (the WebAssembly kernel turned off), in the same run.
+  const variants = (['update', 'updateWithDetails', 'updateMany', 'updateMany + attribution'] as const).flatMap((call) =>
+    call.startsWith('updateMany') ? [{ call, walks: 'wasm' as const }, { call, walks: 'js' as const }] : [{ call, walks: 'wasm' as const }]);
   for (const sampling of ['window', 'decay'] as const) {
-    for (const call of ['update', 'updateWithDetails', 'updateMany', 'updateMany + attribution'] as const) {
+    for (const { call, walks } of variants) {
+      setWalkKernelEnabled(walks === 'wasm');
       const rates: number[] = [];
       const cpuRates: number[] = [];
       const calibs: number[] = [];
@@ -158,8 +164,9 @@ export async function benchRcf(options: RcfBenchOptions = {}): Promise<BenchSect
         stored = f.storedPoints;
       }
       const cost = rates.map((r, k) => 1e9 / (r * calibs[k]!));
+      setWalkKernelEnabled(true);
       lines.push(
-        `| RCF (streaming) | ${sampling} | ${call} | ${Math.round(median(cpuRates))} | ${Math.round(median(rates))} | ${median(calibs).toFixed(1)} | ${Math.round(median(cost))} | ${(1e9 / (20000 * median(cost))).toFixed(1)} | ${(mem / 1048576).toFixed(2)} MiB | ${stored} |`,
+        `| RCF (streaming) | ${sampling} | ${call}${walks === 'js' ? ' (JS walks)' : ''} | ${Math.round(median(cpuRates))} | ${Math.round(median(rates))} | ${median(calibs).toFixed(1)} | ${Math.round(median(cost))} | ${(1e9 / (20000 * median(cost))).toFixed(1)} | ${(mem / 1048576).toFixed(2)} MiB | ${stored} |`,
       );
     }
   }

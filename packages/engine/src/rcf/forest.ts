@@ -153,10 +153,10 @@ class ChunkScratch {
     this.cHighRow = rows(this.cHigh);
     this.cLowRow = rows(this.cLow);
     this.cIdx = new Int32Array(size);
-    this.cHash = new Int32Array(size);
+    this.cHash = kernel ? kernel.chunkHash.subarray(0, size) : new Int32Array(size);
     this.cDel = new Int32Array(size);
     this.cSlot = new Int32Array(size);
-    this.cScore = new Float64Array(size);
+    this.cScore = kernel ? kernel.chunkScore.subarray(0, size) : new Float64Array(size);
   }
 }
 
@@ -943,6 +943,26 @@ export class RandomCutForest {
         cHash[k] = hashPoint(cqRow[k]!, 0, dims);
       }
       const seen = this.updatesSeen;
+      // With the kernel, the read-only walks of the points a tree does not take
+      // are collected and walked together in one kernel call, up to the next
+      // point it takes (the tree does not change in between); each point still
+      // adds one score per tree, in tree order, so the sums are the same.
+      const kernel = this.kernel !== null && points.inKernel ? this.kernel : null;
+      const list = kernel ? kernel.chunkList : null;
+      let pending = 0;
+      const flush = (t: number): void => {
+        const deferred = kernel!.walkRows(t, pending, at ? w : null);
+        // Points whose leaf may hold them: the JS walk decides (rare).
+        for (let j = 0; j < deferred; j++) {
+          const k = list![j]!;
+          if (at) sc[k] = sc[k]! + visitors.attribution(t, cqRow[k]!, cHash[k]!, points, w, hiRow[k]!, loRow[k]!);
+          else {
+            visitors.scoreTree(t, cqRow[k]!, cHash[k]!, points);
+            sc[k] = sc[k]! + visitors.lastScore;
+          }
+        }
+        pending = 0;
+      };
       for (let t = 0; t < T; t++) {
         const prng = this.treePrng[t]!;
         for (let k = 0; k < n; k++) {
@@ -951,13 +971,15 @@ export class RandomCutForest {
           const fastReject = u < heaps.rejectBelow(t, seen + k, this.timeDecay);
           const weight = fastReject ? Infinity : -this.timeDecay * (seen + k) + detLn(-detLn(u));
           if (fastReject || !heaps.accepts(t, weight)) {
-            if (at) sc[k] = sc[k]! + visitors.attribution(t, q, cHash[k]!, points, w, hiRow[k]!, loRow[k]!);
+            if (list !== null) list[pending++] = k;
+            else if (at) sc[k] = sc[k]! + visitors.attribution(t, q, cHash[k]!, points, w, hiRow[k]!, loRow[k]!);
             else {
               visitors.scoreTree(t, q, cHash[k]!, points);
               sc[k] = sc[k]! + visitors.lastScore;
             }
             continue;
           }
+          if (pending > 0) flush(t);
           const ev = heaps.evictCandidate(t);
           if (ev >= 0) {
             const pv = points.values;
@@ -974,6 +996,7 @@ export class RandomCutForest {
           heaps.push(t, idx, weight, nodes.lastLeaf);
           points.acquire(idx);
         }
+        if (pending > 0) flush(t);
       }
       for (let k = 0; k < n; k++) points.release(cIdx[k]!);
     }

@@ -34,6 +34,8 @@ interface KernelExports {
   insertWalk(t: number, q: number, withAttr: number): number;
   growPath(q: number, from: number, to: number): void;
   shrinkUp(n: number): void;
+  scoreRows(t: number, n: number, rows: number, q0: number, hash0: number, out0: number): number;
+  attributionRows(t: number, n: number, rows: number, q0: number, hash0: number, out0: number, weight: number, high0: number, low0: number): number;
 }
 
 /** What a forest needs room for. */
@@ -133,6 +135,10 @@ export class WalkKernel {
   readonly chunkQ: Float64Array;
   readonly chunkHigh: Float64Array;
   readonly chunkLow: Float64Array;
+  /** Per chunk row: its point hash and its score sum; and a list of rows for scoreRows / attributionRows. */
+  readonly chunkHash: Int32Array;
+  readonly chunkScore: Float64Array;
+  readonly chunkList: Int32Array;
   readonly dims: number;
   private readonly k: KernelExports;
 
@@ -154,6 +160,7 @@ export class WalkKernel {
       ah: a.take(dims * 8), al: a.take(dims * 8), q: a.take(dims * 8), outHigh: a.take(dims * 8), outLow: a.take(dims * 8),
       gapAt: a.take((S + 1) * 8), sumAt: a.take((S + 1) * 8), res: a.take(32),
       chunkQ: a.take(l.chunkRows * dims * 8), chunkHigh: a.take(l.chunkRows * dims * 8), chunkLow: a.take(l.chunkRows * dims * 8),
+      chunkHash: a.take(l.chunkRows * 4), chunkScore: a.take(l.chunkRows * 8), chunkList: a.take(l.chunkRows * 4),
       points: a.take(l.pointCapacity * dims * 8),
     };
     const pages = Math.max(1, Math.ceil(a.size / 65536));
@@ -179,6 +186,9 @@ export class WalkKernel {
     this.chunkQ = new Float64Array(b, at.chunkQ, l.chunkRows * dims);
     this.chunkHigh = new Float64Array(b, at.chunkHigh, l.chunkRows * dims);
     this.chunkLow = new Float64Array(b, at.chunkLow, l.chunkRows * dims);
+    this.chunkHash = new Int32Array(b, at.chunkHash, l.chunkRows);
+    this.chunkScore = new Float64Array(b, at.chunkScore, l.chunkRows);
+    this.chunkList = new Int32Array(b, at.chunkList, l.chunkRows);
     this.path = new Int32Array(b, at.path, S + 1);
     this.gapAt = new Float64Array(b, at.gapAt, S + 1);
     this.sumAt = new Float64Array(b, at.sumAt, S + 1);
@@ -210,6 +220,21 @@ export class WalkKernel {
   /** NodeStore.delete's last step: from node n up, boxes become their children's union again (rsum too), until one is unchanged. */
   shrinkUp(n: number): void {
     this.k.shrinkUp(n);
+  }
+
+  /**
+   * The read-only walks on tree t of the chunk rows listed in chunkList[0..n)
+   * (the tree unchanged between them): chunkScore[k] += the tree's score of
+   * chunk row k (chunkQ, hash chunkHash[k]), as scoreTree; with `weight`, also
+   * its DiVector x weight x log2(treeMass + 1) into chunkHigh/chunkLow row k,
+   * as attribution. Rows whose leaf may hold them are listed again from
+   * chunkList[0] for the JS walk; returns how many.
+   */
+  walkRows(t: number, n: number, weight: number | null): number {
+    const k = this.k;
+    const q0 = this.chunkQ.byteOffset;
+    if (weight === null) return k.scoreRows(t, n, this.chunkList.byteOffset, q0, this.chunkHash.byteOffset, this.chunkScore.byteOffset);
+    return k.attributionRows(t, n, this.chunkList.byteOffset, q0, this.chunkHash.byteOffset, this.chunkScore.byteOffset, weight, this.chunkHigh.byteOffset, this.chunkLow.byteOffset);
   }
 
   /** Whether `a` is a view into this kernel's memory (so the kernel can read it by address). */

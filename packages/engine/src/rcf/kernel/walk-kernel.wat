@@ -95,7 +95,7 @@
 
   ;; Score of the point at byte address q (hash qh) in tree t, scaled by
   ;; log2(treeMass + 1); 0 for an empty tree; -1: the leaf may hold q (JS walk).
-  (func (export "scoreTree") (param $t i32) (param $q i32) (param $qh i32) (result f64)
+  (func $scoreTree (export "scoreTree") (param $t i32) (param $q i32) (param $qh i32) (result f64)
     (local $r i32) (local $depth i32) (local $i i32) (local $n i32) (local $diff f64) (local $p f64) (local $score f64) (local $boxb i32)
     (local.set $r (i32.load (i32.add (global.get $root) (i32.shl (local.get $t) (i32.const 2)))))
     (if (i32.eq (local.get $r) (i32.const 0x7fffffff)) (then (return (f64.const 0))))
@@ -210,7 +210,7 @@
   ;; Score (returned, scaled as scoreTree's) and DiVector of q in tree t; the
   ;; DiVector x weight x log2(treeMass + 1) is added to the rows at oh / ol.
   ;; 0 for an empty tree (nothing added); -1: the leaf may hold q (JS walk, nothing added).
-  (func (export "attribution") (param $t i32) (param $q i32) (param $qh i32) (param $weight f64) (param $oh i32) (param $ol i32) (result f64)
+  (func $attribution (export "attribution") (param $t i32) (param $q i32) (param $qh i32) (param $weight f64) (param $oh i32) (param $ol i32) (result f64)
     (local $r i32) (local $depth i32) (local $i i32) (local $n i32) (local $k i32) (local $pb i32) (local $off i32)
     (local $diff f64) (local $p f64) (local $score f64) (local $sumNew f64) (local $norm f64) (local $scale f64) (local $h f64)
     (local.set $r (i32.load (i32.add (global.get $root) (i32.shl (local.get $t) (i32.const 2)))))
@@ -409,4 +409,55 @@
         (call $sumSides (local.get $n))
         (local.set $n (i32.load offset=8 (local.get $a)))
         (br $levels))))
+
+  ;; The read-only walks of a run of chunk rows on tree t, which does not change
+  ;; between them: for each row k listed at rows (i32), out[k] += scoreTree of
+  ;; the row at q0 + k * dims (hash hash0[k]). Rows whose leaf may hold them are
+  ;; listed again, from rows[0], for the JS walk; returns how many.
+  (func (export "scoreRows") (param $t i32) (param $n i32) (param $rows i32) (param $q0 i32) (param $hash0 i32) (param $out0 i32) (result i32)
+    (local $j i32) (local $k i32) (local $d i32) (local $s f64) (local $o i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $k (i32.load (i32.add (local.get $rows) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $s (call $scoreTree (local.get $t)
+          (i32.add (local.get $q0) (i32.mul (local.get $k) (global.get $rowb)))
+          (i32.load (i32.add (local.get $hash0) (i32.shl (local.get $k) (i32.const 2))))))
+        (if (f64.lt (local.get $s) (f64.const 0))
+          (then
+            (i32.store (i32.add (local.get $rows) (i32.shl (local.get $d) (i32.const 2))) (local.get $k))
+            (local.set $d (i32.add (local.get $d) (i32.const 1))))
+          (else
+            (local.set $o (i32.add (local.get $out0) (i32.shl (local.get $k) (i32.const 3))))
+            (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $s)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each)))
+    (local.get $d))
+
+  ;; As scoreRows, with attribution: DiVectors x weight x log2(treeMass + 1)
+  ;; added into the rows at high0 / low0 + k * dims.
+  (func (export "attributionRows") (param $t i32) (param $n i32) (param $rows i32) (param $q0 i32) (param $hash0 i32) (param $out0 i32)
+    (param $weight f64) (param $high0 i32) (param $low0 i32) (result i32)
+    (local $j i32) (local $k i32) (local $d i32) (local $s f64) (local $o i32) (local $row i32)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $k (i32.load (i32.add (local.get $rows) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $row (i32.mul (local.get $k) (global.get $rowb)))
+        (local.set $s (call $attribution (local.get $t)
+          (i32.add (local.get $q0) (local.get $row))
+          (i32.load (i32.add (local.get $hash0) (i32.shl (local.get $k) (i32.const 2))))
+          (local.get $weight)
+          (i32.add (local.get $high0) (local.get $row))
+          (i32.add (local.get $low0) (local.get $row))))
+        (if (f64.lt (local.get $s) (f64.const 0))
+          (then
+            (i32.store (i32.add (local.get $rows) (i32.shl (local.get $d) (i32.const 2))) (local.get $k))
+            (local.set $d (i32.add (local.get $d) (i32.const 1))))
+          (else
+            (local.set $o (i32.add (local.get $out0) (i32.shl (local.get $k) (i32.const 3))))
+            (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $s)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each)))
+    (local.get $d))
 )
