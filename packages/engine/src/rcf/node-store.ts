@@ -82,6 +82,46 @@ export function touchLowBoxes(box: Float64Array, path: Int32Array, depth: number
   return touch;
 }
 
+/** gapsOutside's second result: how many dimensions it left in the list. */
+export const outsideCount = new Int32Array(1);
+
+/**
+ * One level of an upward walk (the JS walks; kernel/walk-kernel.wat does the
+ * same on every dimension at once): the sum of q's gaps outside the box at
+ * `off` over the dimensions listed in dimList[0..count), where q is still
+ * outside the box below (boxes are nested, so q stays inside a dimension once
+ * it is). Compacts the list, in order, to the dimensions where q is outside
+ * this box (their number in outsideCount[0]), with their signed gaps in `amt`
+ * when given (< 0: q below the box). Even and odd dimensions are summed apart
+ * and then added: the two-lane order of the kernel, so both give the same bits.
+ */
+export function gapsOutside(q: Float64Array, box: Float64Array, off: number, dims: number, dimList: Int32Array, count: number, amt: Float64Array | null): number {
+  let even = 0;
+  let odd = 0;
+  let w = 0;
+  for (let k = 0; k < count; k++) {
+    const d = dimList[k]!;
+    const v = q[d]!;
+    const mn = box[off + d]!;
+    if (v < mn) {
+      if (d & 1) odd += mn - v;
+      else even += mn - v;
+      if (amt) amt[w] = v - mn;
+      dimList[w++] = d;
+      continue;
+    }
+    const mx = box[off + dims + d]!;
+    if (v > mx) {
+      if (d & 1) odd += v - mx;
+      else even += v - mx;
+      if (amt) amt[w] = v - mx;
+      dimList[w++] = d;
+    }
+  }
+  outsideCount[0] = w;
+  return even + odd;
+}
+
 export class NodeStore {
   readonly dims: number;
   readonly numTrees: number;
@@ -406,31 +446,8 @@ export class NodeStore {
       for (let i = depth - 1; i >= 0; i--) {
         const n = path[i]!;
         const off = n * 2 * dims;
-        // Even and odd dimensions summed apart, as in the read-only walks (visitors.ts).
-        let gapEven = 0;
-        let gapOdd = 0;
-        let w = 0;
-        for (let k = 0; k < outside; k++) {
-          const d = outDim[k]!;
-          const v = q[d]!;
-          const mn = box[off + d]!;
-          if (v < mn) {
-            if (d & 1) gapOdd += mn - v;
-            else gapEven += mn - v;
-            if (gapAmt) gapAmt[w] = v - mn;
-            outDim[w++] = d;
-            continue;
-          }
-          const mx = box[off + dims + d]!;
-          if (v > mx) {
-            if (d & 1) gapOdd += v - mx;
-            else gapEven += v - mx;
-            if (gapAmt) gapAmt[w] = v - mx;
-            outDim[w++] = d;
-          }
-        }
-        outside = w;
-        const gap = gapEven + gapOdd;
+        const gap = gapsOutside(q, box, off, dims, outDim, outside, gapAmt);
+        outside = outsideCount[0]!;
         const sumNew = rsum[n]! + gap;
         if (gap <= 0) break;
         top = i;

@@ -22,7 +22,7 @@
  *
  * All scratch buffers are allocated once per forest; nothing is allocated per call.
  */
-import { EMPTY, touchLowBoxes, type NodeStore } from './node-store.ts';
+import { EMPTY, gapsOutside, outsideCount, touchLowBoxes, type NodeStore } from './node-store.ts';
 import type { PointStore } from './point-store.ts';
 import type { WalkKernel } from './kernel/walk-kernel.ts';
 import { addAttribution, createAttrScratch, duplicateAttribution, leafAttribution, stepAttribution, type AttrScratch } from './attribution.ts';
@@ -121,30 +121,8 @@ export class TreeVisitors {
     for (let i = depth - 1; i >= 0; i--) {
       const n = path[i]!;
       const off = n * 2 * dims;
-      // Gaps of even and odd dimensions summed apart, then added: the order
-      // of the two-lane SIMD kernel (walk-kernel.ts), so both give the same bits.
-      let diffEven = 0;
-      let diffOdd = 0;
-      let w = 0;
-      for (let k = 0; k < outside; k++) {
-        const d = out[k]!;
-        const v = q[d]!;
-        const mn = box[off + d]!;
-        if (v < mn) {
-          if (d & 1) diffOdd += mn - v;
-          else diffEven += mn - v;
-          out[w++] = d;
-          continue;
-        }
-        const mx = box[off + dims + d]!;
-        if (v > mx) {
-          if (d & 1) diffOdd += v - mx;
-          else diffEven += v - mx;
-          out[w++] = d;
-        }
-      }
-      outside = w;
-      const diff = diffEven + diffOdd;
+      const diff = gapsOutside(q, box, off, dims, out, outside, null);
+      outside = outsideCount[0]!;
       if (diff <= 0) break;
       const p = diff / (rsum[n]! + diff);
       score = p / (i + 1) + (1 - p) * score;
@@ -219,30 +197,8 @@ export class TreeVisitors {
       for (let i = depth - 1; i >= 0; i--) {
         const n = path[i]!;
         const off = n * 2 * dims;
-        let diffEven = 0;
-        let diffOdd = 0;
-        let w = 0;
-        for (let k = 0; k < outside; k++) {
-          const d = gapDim[k]!;
-          const v = q[d]!;
-          const mn = box[off + d]!;
-          if (v < mn) {
-            if (d & 1) diffOdd += mn - v;
-            else diffEven += mn - v;
-            gapAmt[w] = v - mn;
-            gapDim[w++] = d;
-            continue;
-          }
-          const mx = box[off + dims + d]!;
-          if (v > mx) {
-            if (d & 1) diffOdd += v - mx;
-            else diffEven += v - mx;
-            gapAmt[w] = v - mx;
-            gapDim[w++] = d;
-          }
-        }
-        outside = w;
-        const diff = diffEven + diffOdd;
+        const diff = gapsOutside(q, box, off, dims, gapDim, outside, gapAmt);
+        outside = outsideCount[0]!;
         if (diff <= 0) break;
         const sumNew = rsum[n]! + diff;
         const p = diff / sumNew;
