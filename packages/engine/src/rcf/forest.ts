@@ -259,6 +259,16 @@ export class RandomCutForest {
     this.impute = new Float64Array(numTrees);
   }
 
+  /**
+   * Which tree walks this forest runs: 'wasm' (the WebAssembly kernel) or 'js'
+   * (WebAssembly unavailable or turned off, see walkKernelStatus(); a forest
+   * too large for one 32-bit WebAssembly memory; or a point store that outgrew
+   * its region). The results are the same bits either way.
+   */
+  get walks(): 'wasm' | 'js' {
+    return this.kernel !== null && this.points.inKernel ? 'wasm' : 'js';
+  }
+
   /** Points seen by update(). */
   get updates(): number {
     return this.updatesSeen;

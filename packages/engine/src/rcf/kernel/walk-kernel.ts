@@ -93,6 +93,9 @@ export function setWalkKernelEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** The most a forest's kernel memory may take: a 32-bit WebAssembly memory's 4 GiB, less a page. */
+const MAX_MEMORY_BYTES = 65535 * 65536;
+
 /** Bump allocation of byte ranges, 16-byte aligned (f64x2 loads). */
 class Layout {
   size = 0;
@@ -101,6 +104,24 @@ class Layout {
     this.size = at + bytes;
     return at;
   }
+}
+
+/** Byte ranges of a forest's kernel memory (16-byte aligned), and its total size. */
+function layout(l: WalkKernelLayout) {
+  const { dims, numTrees: T, sampleSize: S } = l;
+  const ni = T * Math.max(1, S - 1);
+  const nl = T * S;
+  const a = new Layout();
+  const at = {
+    node: a.take(ni * 32), box: a.take(ni * 2 * dims * 8), rsum: a.take(ni * 8), leaf: a.take(nl * 16),
+    mass: a.take(T * 4), root: a.take(T * 4), log2p1: a.take((S + 2) * 8), path: a.take((S + 1) * 4),
+    ah: a.take(dims * 8), al: a.take(dims * 8), q: a.take(dims * 8), outHigh: a.take(dims * 8), outLow: a.take(dims * 8),
+    gapAt: a.take((S + 1) * 8), sumAt: a.take((S + 1) * 8), res: a.take(32),
+    chunkQ: a.take(l.chunkRows * dims * 8), chunkHigh: a.take(l.chunkRows * dims * 8), chunkLow: a.take(l.chunkRows * dims * 8),
+    chunkHash: a.take(l.chunkRows * 4), chunkScore: a.take(l.chunkRows * 8), chunkList: a.take(l.chunkRows * 4),
+    points: a.take(l.pointCapacity * dims * 8),
+  };
+  return { ...at, size: a.size };
 }
 
 export class WalkKernel {
@@ -142,30 +163,34 @@ export class WalkKernel {
   readonly dims: number;
   private readonly k: KernelExports;
 
-  /** The kernel for a forest of this layout, or null where WebAssembly is unavailable or turned off. */
-  static create(l: WalkKernelLayout): WalkKernel | null {
+  /**
+   * The kernel for a forest of this layout, or null (the forest takes the JS
+   * walks) where WebAssembly is unavailable or turned off, where the layout
+   * needs more than `maxBytes` (a 32-bit WebAssembly memory addresses 4 GiB),
+   * or where the runtime cannot reserve the memory.
+   */
+  static create(l: WalkKernelLayout, maxBytes = MAX_MEMORY_BYTES): WalkKernel | null {
     if (!enabled) return null;
     const mod = compiledModule();
-    return mod ? new WalkKernel(mod, l) : null;
+    if (!mod) return null;
+    const at = layout(l);
+    if (at.size > maxBytes) return null;
+    let memory: WebAssembly.Memory;
+    try {
+      // Fixed size (initial = maximum): the buffer is never replaced, so views stay valid.
+      const pages = Math.max(1, Math.ceil(at.size / 65536));
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    } catch {
+      // Out of address space or memory for this forest: the JS walks need less (no point region).
+      return null;
+    }
+    return new WalkKernel(mod, l, at, memory);
   }
 
-  private constructor(mod: WebAssembly.Module, l: WalkKernelLayout) {
+  private constructor(mod: WebAssembly.Module, l: WalkKernelLayout, at: ReturnType<typeof layout>, memory: WebAssembly.Memory) {
     const { dims, numTrees: T, sampleSize: S } = l;
     const ni = T * Math.max(1, S - 1);
     const nl = T * S;
-    const a = new Layout();
-    const at = {
-      node: a.take(ni * 32), box: a.take(ni * 2 * dims * 8), rsum: a.take(ni * 8), leaf: a.take(nl * 16),
-      mass: a.take(T * 4), root: a.take(T * 4), log2p1: a.take((S + 2) * 8), path: a.take((S + 1) * 4),
-      ah: a.take(dims * 8), al: a.take(dims * 8), q: a.take(dims * 8), outHigh: a.take(dims * 8), outLow: a.take(dims * 8),
-      gapAt: a.take((S + 1) * 8), sumAt: a.take((S + 1) * 8), res: a.take(32),
-      chunkQ: a.take(l.chunkRows * dims * 8), chunkHigh: a.take(l.chunkRows * dims * 8), chunkLow: a.take(l.chunkRows * dims * 8),
-      chunkHash: a.take(l.chunkRows * 4), chunkScore: a.take(l.chunkRows * 8), chunkList: a.take(l.chunkRows * 4),
-      points: a.take(l.pointCapacity * dims * 8),
-    };
-    const pages = Math.max(1, Math.ceil(a.size / 65536));
-    // Fixed size (initial = maximum): the buffer is never replaced, so views stay valid.
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const inst = new WebAssembly.Instance(mod, { env: { memory } });
     this.k = inst.exports as unknown as KernelExports;
     const b = memory.buffer;
