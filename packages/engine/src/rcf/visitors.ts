@@ -218,6 +218,8 @@ export class TreeVisitors {
    * leaf's point index, or -1 for an empty tree.
    */
   imputeLeaf(t: number, q: Float64Array, missing: ArrayLike<number>, points: PointStore): number {
+    const kernel = this.kernel;
+    if (kernel !== null && points.inKernel && kernel.holds(q)) return kernel.imputeLeaf(t, q.byteOffset, missing);
     const ns = this.nodes;
     const r = ns.root[t]!;
     if (r === EMPTY) return -1;
@@ -294,23 +296,28 @@ export class TreeVisitors {
     }
     const box = ns.box;
     const off = r * 2 * dims;
-    let diff = 0;
+    // Even and odd dimensions summed apart (the kernel's order, see gapsOutside).
+    let even = 0;
+    let odd = 0;
     let w = 0;
     for (let k = 0; k < n; k++) {
       const d = src[srcOff + k]!;
       const v = q[d]!;
       const mn = box[off + d]!;
       if (v < mn) {
-        diff += mn - v;
+        if (d & 1) odd += mn - v;
+        else even += mn - v;
         out[row + w++] = d;
         continue;
       }
       const mx = box[off + dims + d]!;
       if (v > mx) {
-        diff += v - mx;
+        if (d & 1) odd += v - mx;
+        else even += v - mx;
         out[row + w++] = d;
       }
     }
+    const diff = even + odd;
     this.impOutCount[depth] = w;
     if (diff > 0) {
       const p = diff / (ns.rsum[r]! + diff);

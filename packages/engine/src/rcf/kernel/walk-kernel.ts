@@ -30,7 +30,8 @@ interface KernelExports {
   setup(node: number, box: number, rsum: number, leaf: number, mass: number, root: number, log2p1: number, pv: number, path: number, ah: number, al: number, dims: number): void;
   scoreTree(t: number, q: number, qHash: number): number;
   attribution(t: number, q: number, qHash: number, weight: number, outHigh: number, outLow: number): number;
-  setupInsert(gapAt: number, sumAt: number, res: number): void;
+  setupInsert(gapAt: number, sumAt: number, res: number, km: number, ones: number): void;
+  imputeLeaf(t: number, q: number): number;
   insertWalk(t: number, q: number, withAttr: number): number;
   growPath(q: number, from: number, to: number): void;
   shrinkUp(n: number): void;
@@ -116,7 +117,7 @@ function layout(l: WalkKernelLayout) {
     node: a.take(ni * 32), box: a.take(ni * 2 * dims * 8), rsum: a.take(ni * 8), leaf: a.take(nl * 16),
     mass: a.take(T * 4), root: a.take(T * 4), log2p1: a.take((S + 2) * 8), path: a.take((S + 1) * 4),
     ah: a.take(dims * 8), al: a.take(dims * 8), q: a.take(dims * 8), outHigh: a.take(dims * 8), outLow: a.take(dims * 8),
-    gapAt: a.take((S + 1) * 8), sumAt: a.take((S + 1) * 8), res: a.take(32),
+    gapAt: a.take((S + 1) * 8), sumAt: a.take((S + 1) * 8), res: a.take(32), km: a.take(dims * 8), ones: a.take(dims * 8),
     chunkQ: a.take(l.chunkRows * dims * 8), chunkHigh: a.take(l.chunkRows * dims * 8), chunkLow: a.take(l.chunkRows * dims * 8),
     chunkHash: a.take(l.chunkRows * 4), chunkScore: a.take(l.chunkRows * 8), chunkList: a.take(l.chunkRows * 4),
     points: a.take(l.pointCapacity * dims * 8),
@@ -162,6 +163,7 @@ export class WalkKernel {
   readonly chunkList: Int32Array;
   readonly dims: number;
   private readonly k: KernelExports;
+  private readonly known: Int32Array;
 
   /**
    * The kernel for a forest of this layout, or null (the forest takes the JS
@@ -222,7 +224,11 @@ export class WalkKernel {
     this.attrHigh = new Float64Array(b, at.ah, dims);
     this.attrLow = new Float64Array(b, at.al, dims);
     this.attrScale = new Float64Array(b, at.res + 24, 1);
-    this.k.setupInsert(at.gapAt, at.sumAt, at.res);
+    // Dimension masks of the gap sums (two int32 halves of an i64 each): every
+    // dimension (-1s), and imputeLeaf's known ones (set per call).
+    this.known = new Int32Array(b, at.km, 2 * dims);
+    new Int32Array(b, at.ones, 2 * dims).fill(-1);
+    this.k.setupInsert(at.gapAt, at.sumAt, at.res, at.km, at.ones);
     this.k.setup(at.node, at.box, at.rsum, at.leaf, at.mass, at.root, at.log2p1, at.points, at.path, at.ah, at.al, dims);
   }
 
@@ -260,6 +266,21 @@ export class WalkKernel {
     const q0 = this.chunkQ.byteOffset;
     if (weight === null) return k.scoreRows(t, n, this.chunkList.byteOffset, q0, this.chunkHash.byteOffset, this.chunkScore.byteOffset);
     return k.attributionRows(t, n, this.chunkList.byteOffset, q0, this.chunkHash.byteOffset, this.chunkScore.byteOffset, weight, this.chunkHigh.byteOffset, this.chunkLow.byteOffset);
+  }
+
+  /**
+   * TreeVisitors.imputeLeaf on tree t for the point at byte address q whose
+   * dimensions `missing` are to be imputed: the winning leaf's point index, or
+   * -1 for an empty tree.
+   */
+  imputeLeaf(t: number, q: number, missing: ArrayLike<number>): number {
+    const m = this.known;
+    m.fill(-1);
+    for (let k = 0; k < missing.length; k++) {
+      m[2 * missing[k]!] = 0;
+      m[2 * missing[k]! + 1] = 0;
+    }
+    return this.k.imputeLeaf(t, q);
   }
 
   /** Whether `a` is a view into this kernel's memory (so the kernel can read it by address). */

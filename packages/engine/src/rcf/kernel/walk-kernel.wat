@@ -33,6 +33,9 @@
   (global $leafRef (mut i32) (i32.const 0))
   (global $gapAt (mut i32) (i32.const 0))  ;; insertWalk: f64 per level, the gap of q outside the box
   (global $sumAt (mut i32) (i32.const 0))  ;; insertWalk: f64 per level, rsum + gap
+  (global $km (mut i32) (i32.const 0))
+  (global $ones (mut i32) (i32.const 0))   ;; per dimension an i64 -1: every dimension counts     ;; imputeLeaf: per dimension an i64 mask, -1 where known, 0 where missing
+  (global $impLeaf (mut i32) (i32.const 0))
   (global $res (mut i32) (i32.const 0))    ;; insertWalk's results: i32 top, i32 leafRef, f64 score at +8, f64 sum at +16, f64 scale at +24
 
   (func (export "setup") (param $node i32) (param $box i32) (param $rsum i32) (param $leaf i32) (param $mass i32)
@@ -45,8 +48,9 @@
     (global.set $pairb (i32.shl (i32.shr_u (local.get $dims) (i32.const 1)) (i32.const 4)))
     (global.set $odd (i32.and (local.get $dims) (i32.const 1))))
 
-  (func (export "setupInsert") (param $gapAt i32) (param $sumAt i32) (param $res i32)
-    (global.set $gapAt (local.get $gapAt)) (global.set $sumAt (local.get $sumAt)) (global.set $res (local.get $res)))
+  (func (export "setupInsert") (param $gapAt i32) (param $sumAt i32) (param $res i32) (param $km i32) (param $ones i32)
+    (global.set $gapAt (local.get $gapAt)) (global.set $sumAt (local.get $sumAt)) (global.set $res (local.get $res))
+    (global.set $km (local.get $km)) (global.set $ones (local.get $ones)))
 
   ;; Descends from reference r by q's side of each cut, recording the internal
   ;; nodes in path; returns the depth, the leaf's reference in $leafRef.
@@ -69,8 +73,10 @@
     (global.set $leafRef (local.get $r))
     (local.get $depth))
 
-  ;; Sum of q's gaps outside the box at byte address off (two-lane order, see above).
-  (func $gapSum (param $q i32) (param $off i32) (result f64)
+  ;; Sum of q's gaps outside the box at byte address off (two-lane order, see
+  ;; above), over the dimensions whose i64 mask at `mask` is -1 (the others
+  ;; count 0): $ones for the walks, $km (the known ones) for the imputation.
+  (func $gapSum (param $q i32) (param $off i32) (param $mask i32) (result f64)
     (local $k i32) (local $acc v128) (local $v v128) (local $mxo i32) (local $s f64) (local $x f64)
     (local.set $mxo (i32.add (local.get $off) (global.get $rowb)))
     (block $end
@@ -78,13 +84,14 @@
         (br_if $end (i32.ge_u (local.get $k) (global.get $pairb)))
         (local.set $v (v128.load (i32.add (local.get $q) (local.get $k))))
         (local.set $acc (f64x2.add (local.get $acc)
-          (f64x2.add
-            (f64x2.pmax (f64x2.sub (v128.load (i32.add (local.get $off) (local.get $k))) (local.get $v)) (v128.const f64x2 0 0))
-            (f64x2.pmax (f64x2.sub (local.get $v) (v128.load (i32.add (local.get $mxo) (local.get $k)))) (v128.const f64x2 0 0)))))
+          (v128.and (v128.load (i32.add (local.get $mask) (local.get $k)))
+            (f64x2.add
+              (f64x2.pmax (f64x2.sub (v128.load (i32.add (local.get $off) (local.get $k))) (local.get $v)) (v128.const f64x2 0 0))
+              (f64x2.pmax (f64x2.sub (local.get $v) (v128.load (i32.add (local.get $mxo) (local.get $k)))) (v128.const f64x2 0 0))))))
         (local.set $k (i32.add (local.get $k) (i32.const 16)))
         (br $pairs)))
     (local.set $s (f64x2.extract_lane 0 (local.get $acc)))
-    (if (global.get $odd)
+    (if (i32.and (global.get $odd) (i64.ne (i64.load (i32.add (local.get $mask) (local.get $k))) (i64.const 0)))
       (then
         (local.set $x (f64.load (i32.add (local.get $q) (local.get $k))))
         (local.set $s (f64.add (local.get $s)
@@ -110,7 +117,7 @@
         (br_if $top (i32.le_s (local.get $i) (i32.const 0)))
         (local.set $i (i32.sub (local.get $i) (i32.const 1)))
         (local.set $n (i32.load (i32.add (global.get $path) (i32.shl (local.get $i) (i32.const 2)))))
-        (local.set $diff (call $gapSum (local.get $q) (i32.add (global.get $box) (i32.mul (local.get $n) (local.get $boxb)))))
+        (local.set $diff (call $gapSum (local.get $q) (i32.add (global.get $box) (i32.mul (local.get $n) (local.get $boxb))) (global.get $ones)))
         (br_if $top (f64.le (local.get $diff) (f64.const 0)))
         (local.set $p (f64.div (local.get $diff)
           (f64.add (f64.load (i32.add (global.get $rsum) (i32.shl (local.get $n) (i32.const 3)))) (local.get $diff))))
@@ -231,7 +238,7 @@
         (local.set $i (i32.sub (local.get $i) (i32.const 1)))
         (local.set $n (i32.load (i32.add (global.get $path) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $off (i32.add (global.get $box) (i32.mul (local.get $n) (i32.shl (global.get $rowb) (i32.const 1)))))
-        (local.set $diff (call $gapSum (local.get $q) (local.get $off)))
+        (local.set $diff (call $gapSum (local.get $q) (local.get $off) (global.get $ones)))
         (br_if $top (f64.le (local.get $diff) (f64.const 0)))
         (local.set $sumNew (f64.add (f64.load (i32.add (global.get $rsum) (i32.shl (local.get $n) (i32.const 3)))) (local.get $diff)))
         (local.set $p (f64.div (local.get $diff) (local.get $sumNew)))
@@ -282,7 +289,7 @@
         (local.set $i (i32.sub (local.get $i) (i32.const 1)))
         (local.set $n (i32.load (i32.add (global.get $path) (i32.shl (local.get $i) (i32.const 2)))))
         (local.set $off (i32.add (global.get $box) (i32.mul (local.get $n) (i32.shl (global.get $rowb) (i32.const 1)))))
-        (local.set $gap (call $gapSum (local.get $q) (local.get $off)))
+        (local.set $gap (call $gapSum (local.get $q) (local.get $off) (global.get $ones)))
         (local.set $sumNew (f64.add (f64.load (i32.add (global.get $rsum) (i32.shl (local.get $n) (i32.const 3)))) (local.get $gap)))
         (br_if $done (f64.le (local.get $gap) (f64.const 0)))
         (local.set $top (local.get $i))
@@ -460,4 +467,66 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $each)))
     (local.get $d))
+
+  ;; TreeVisitors.imputeNode: the rank of the best leaf under reference r (at
+  ;; depth), that leaf in $impLeaf. Where a node cuts on a missing dimension
+  ;; both children are walked and the lower rank wins (the left on ties).
+  (func $imputeNode (param $r i32) (param $depth i32) (param $q i32) (result f64)
+    (local $a i32) (local $k i32) (local $pb i32) (local $ll i32) (local $c i32)
+    (local $rank f64) (local $rl f64) (local $diff f64) (local $p f64)
+    (if (i32.lt_s (local.get $r) (i32.const 0))
+      (then
+        (global.set $impLeaf (i32.xor (local.get $r) (i32.const -1)))
+        (local.set $a (i32.add (global.get $leaf) (i32.shl (global.get $impLeaf) (i32.const 4))))
+        (local.set $pb (i32.add (global.get $pv) (i32.mul (i32.load (local.get $a)) (global.get $rowb))))
+        (block $differs
+          (block $scan
+            (loop $dims
+              (br_if $scan (i32.ge_u (local.get $k) (global.get $rowb)))
+              (if (i64.ne (i64.load (i32.add (global.get $km) (local.get $k))) (i64.const 0))
+                (then (br_if $differs (f64.ne (f64.load (i32.add (local.get $pb) (local.get $k))) (f64.load (i32.add (local.get $q) (local.get $k)))))))
+              (local.set $k (i32.add (local.get $k) (i32.const 8)))
+              (br $dims)))
+          ;; equal in every known dimension
+          (if (i32.eqz (local.get $depth)) (then (return (f64.const 0))))
+          (return (f64.div (f64.const 1) (f64.add (f64.convert_i32_s (local.get $depth))
+            (f64.load (i32.add (global.get $l2) (i32.shl (i32.load offset=4 (local.get $a)) (i32.const 3))))))))
+        (return (f64.div (f64.const 1) (f64.convert_i32_s (i32.add (local.get $depth) (i32.const 1)))))))
+    (local.set $a (i32.add (global.get $node) (i32.shl (local.get $r) (i32.const 5))))
+    (local.set $c (i32.load offset=12 (local.get $a)))
+    (if (i64.eqz (i64.load (i32.add (global.get $km) (i32.shl (local.get $c) (i32.const 3)))))
+      (then
+        (local.set $rl (call $imputeNode (i32.load (local.get $a)) (i32.add (local.get $depth) (i32.const 1)) (local.get $q)))
+        (local.set $ll (global.get $impLeaf))
+        (local.set $rank (call $imputeNode (i32.load offset=4 (local.get $a)) (i32.add (local.get $depth) (i32.const 1)) (local.get $q)))
+        (if (i32.eqz (f64.lt (local.get $rank) (local.get $rl)))
+          (then
+            (local.set $rank (local.get $rl))
+            (global.set $impLeaf (local.get $ll)))))
+      (else
+        (local.set $rank (call $imputeNode
+          (select
+            (i32.load (local.get $a))
+            (i32.load offset=4 (local.get $a))
+            (f64.le (f64.load (i32.add (local.get $q) (i32.shl (local.get $c) (i32.const 3)))) (f64.load offset=24 (local.get $a))))
+          (i32.add (local.get $depth) (i32.const 1)) (local.get $q)))))
+    (local.set $diff (call $gapSum (local.get $q)
+      (i32.add (global.get $box) (i32.mul (local.get $r) (i32.shl (global.get $rowb) (i32.const 1)))) (global.get $km)))
+    (if (f64.gt (local.get $diff) (f64.const 0))
+      (then
+        (local.set $p (f64.div (local.get $diff)
+          (f64.add (f64.load (i32.add (global.get $rsum) (i32.shl (local.get $r) (i32.const 3)))) (local.get $diff))))
+        (local.set $rank (f64.add
+          (f64.div (local.get $p) (f64.convert_i32_s (i32.add (local.get $depth) (i32.const 1))))
+          (f64.mul (f64.sub (f64.const 1) (local.get $p)) (local.get $rank))))))
+    (local.get $rank))
+
+  ;; TreeVisitors.imputeLeaf on tree t for the point at q with the known mask
+  ;; at $km: the winning leaf's point index, or -1 for an empty tree.
+  (func (export "imputeLeaf") (param $t i32) (param $q i32) (result i32)
+    (local $r i32)
+    (local.set $r (i32.load (i32.add (global.get $root) (i32.shl (local.get $t) (i32.const 2)))))
+    (if (i32.eq (local.get $r) (i32.const 0x7fffffff)) (then (return (i32.const -1))))
+    (drop (call $imputeNode (local.get $r) (i32.const 0) (local.get $q)))
+    (i32.load (i32.add (global.get $leaf) (i32.shl (global.get $impLeaf) (i32.const 4)))))
 )
