@@ -37,7 +37,7 @@
  *
  * WebAssembly. Where WebAssembly is available, the walks (a tree's score and
  * DiVector of a point, insert's descent and gaps, the box updates of insert and
- * delete) run in a SIMD kernel that reads the forest's arrays in place
+ * delete, the imputation walk of expectedPoint) run in a SIMD kernel that reads the forest's arrays in place
  * (kernel/walk-kernel.ts: one fixed-size WebAssembly.Memory per forest holds the
  * trees, the points and the chunk buffers). It does the JS walks' operations in
  * the same order, so results are the same bits either way (test/rcf-golden.*);

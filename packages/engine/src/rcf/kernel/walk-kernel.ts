@@ -7,7 +7,10 @@
  * scored record, in decay streaming every tree that does not take the point.
  * In JavaScript a walk's box test runs dimension by dimension with a branch
  * each; the kernel tests two dimensions per instruction without branches and
- * measured 4x faster per walk at 12-20 dimensions (docs/results/bench.md).
+ * measured 3-4x faster per walk at 12-20 dimensions. It also does insert's
+ * walk, the box updates of insert and delete, and the imputation walk of
+ * expectedPoint; the cut choice, node allocation, samplers and PRNGs stay in
+ * JS. Streaming: docs/results/bench.md (rows with and without the kernel).
  *
  * Memory: one WebAssembly.Memory per forest, of a size fixed at construction
  * (it never grows, so no view of it is ever detached). The NodeStore's arrays,
