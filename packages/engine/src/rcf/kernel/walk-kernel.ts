@@ -30,10 +30,12 @@
 import { WALK_KERNEL_WASM } from './walk-kernel.wasm.ts';
 
 interface KernelExports {
-  setup(node: number, box: number, rsum: number, leaf: number, mass: number, root: number, log2p1: number, pv: number, path: number, ah: number, al: number, dims: number): void;
+  setup(
+    node: number, box: number, rsum: number, leaf: number, mass: number, root: number, log2p1: number, pv: number, path: number, ah: number, al: number, dims: number,
+    gapAt: number, sumAt: number, res: number, km: number, ones: number,
+  ): void;
   scoreTree(t: number, q: number, qHash: number): number;
   attribution(t: number, q: number, qHash: number, weight: number, outHigh: number, outLow: number): number;
-  setupInsert(gapAt: number, sumAt: number, res: number, km: number, ones: number): void;
   imputeLeaf(t: number, q: number): number;
   insertWalk(t: number, q: number, withAttr: number): number;
   growPath(q: number, from: number, to: number): void;
@@ -231,8 +233,7 @@ export class WalkKernel {
     // dimension (-1s), and imputeLeaf's known ones (set per call).
     this.known = new Int32Array(b, at.km, 2 * dims);
     new Int32Array(b, at.ones, 2 * dims).fill(-1);
-    this.k.setupInsert(at.gapAt, at.sumAt, at.res, at.km, at.ones);
-    this.k.setup(at.node, at.box, at.rsum, at.leaf, at.mass, at.root, at.log2p1, at.points, at.path, at.ah, at.al, dims);
+    this.k.setup(at.node, at.box, at.rsum, at.leaf, at.mass, at.root, at.log2p1, at.points, at.path, at.ah, at.al, dims, at.gapAt, at.sumAt, at.res, at.km, at.ones);
   }
 
   /**

@@ -36,24 +36,26 @@
   (global $km (mut i32) (i32.const 0))
   (global $ones (mut i32) (i32.const 0))   ;; per dimension an i64 -1: every dimension counts     ;; imputeLeaf: per dimension an i64 mask, -1 where known, 0 where missing
   (global $impLeaf (mut i32) (i32.const 0))
-  (global $res (mut i32) (i32.const 0))    ;; insertWalk's results: i32 top, i32 leafRef, f64 score at +8, f64 sum at +16, f64 scale at +24
+  (global $res (mut i32) (i32.const 0))
+  (global $sink (mut f64) (f64.const 0))   ;; where $touchBoxes puts its loads, so they are not dropped    ;; insertWalk's results: i32 top, i32 leafRef, f64 score at +8, f64 sum at +16, f64 scale at +24
 
   (func (export "setup") (param $node i32) (param $box i32) (param $rsum i32) (param $leaf i32) (param $mass i32)
     (param $root i32) (param $l2 i32) (param $pv i32) (param $path i32) (param $ah i32) (param $al i32) (param $dims i32)
+    (param $gapAt i32) (param $sumAt i32) (param $res i32) (param $km i32) (param $ones i32)
     (global.set $node (local.get $node)) (global.set $box (local.get $box)) (global.set $rsum (local.get $rsum))
     (global.set $leaf (local.get $leaf)) (global.set $mass (local.get $mass)) (global.set $root (local.get $root))
     (global.set $l2 (local.get $l2)) (global.set $pv (local.get $pv)) (global.set $path (local.get $path))
     (global.set $ah (local.get $ah)) (global.set $al (local.get $al))
     (global.set $rowb (i32.shl (local.get $dims) (i32.const 3)))
     (global.set $pairb (i32.shl (i32.shr_u (local.get $dims) (i32.const 1)) (i32.const 4)))
-    (global.set $odd (i32.and (local.get $dims) (i32.const 1))))
-
-  (func (export "setupInsert") (param $gapAt i32) (param $sumAt i32) (param $res i32) (param $km i32) (param $ones i32)
+    (global.set $odd (i32.and (local.get $dims) (i32.const 1)))
     (global.set $gapAt (local.get $gapAt)) (global.set $sumAt (local.get $sumAt)) (global.set $res (local.get $res))
     (global.set $km (local.get $km)) (global.set $ones (local.get $ones)))
 
+
   ;; Descends from reference r by q's side of each cut, recording the internal
-  ;; nodes in path; returns the depth, the leaf's reference in $leafRef.
+  ;; nodes in path; returns the depth, the leaf's reference in $leafRef. Starts
+  ;; the loads of the boxes the walk up will read ($touchBoxes).
   (func $descend (param $r i32) (param $q i32) (result i32)
     (local $depth i32) (local $a i32)
     (block $done
@@ -71,6 +73,7 @@
               (f64.load offset=24 (local.get $a)))))
         (br $down)))
     (global.set $leafRef (local.get $r))
+    (call $touchBoxes (local.get $depth))
     (local.get $depth))
 
   ;; Sum of q's gaps outside the box at byte address off (two-lane order, see
@@ -99,6 +102,29 @@
             (f64.max (f64.sub (f64.load (i32.add (local.get $off) (local.get $k))) (local.get $x)) (f64.const 0))
             (f64.max (f64.sub (local.get $x) (f64.load (i32.add (local.get $mxo) (local.get $k)))) (f64.const 0)))))))
     (f64.add (local.get $s) (f64x2.extract_lane 1 (local.get $acc))))
+
+  ;; Starts the cache misses of the boxes the upward walk reads (the lowest 8
+  ;; levels of path[0..depth); it stops where a box contains q) together,
+  ;; instead of one level at a time: independent loads overlap, a chain of
+  ;; dependent ones does not (NodeStore's touchLowBoxes does the same in JS).
+  ;; Matters where the trees are not in cache (point-by-point streaming).
+  (func $touchBoxes (param $depth i32)
+    (local $i i32) (local $lo i32) (local $off i32) (local $s f64)
+    (local.set $lo (select (i32.sub (local.get $depth) (i32.const 8)) (i32.const 0) (i32.gt_s (local.get $depth) (i32.const 8))))
+    (local.set $i (local.get $depth))
+    (block $done
+      (loop $levels
+        (br_if $done (i32.le_s (local.get $i) (local.get $lo)))
+        (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+        (local.set $off (i32.add (global.get $box) (i32.mul
+          (i32.load (i32.add (global.get $path) (i32.shl (local.get $i) (i32.const 2))))
+          (i32.shl (global.get $rowb) (i32.const 1)))))
+        (local.set $s (f64.add (local.get $s) (f64.add (f64.add
+          (f64.load (local.get $off))
+          (f64.load (i32.add (local.get $off) (global.get $rowb))))
+          (f64.load (i32.sub (i32.add (local.get $off) (i32.shl (global.get $rowb) (i32.const 1))) (i32.const 8))))))
+        (br $levels)))
+    (global.set $sink (local.get $s)))
 
   ;; Score of the point at byte address q (hash qh) in tree t, scaled by
   ;; log2(treeMass + 1); 0 for an empty tree; -1: the leaf may hold q (JS walk).
