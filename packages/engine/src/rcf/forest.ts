@@ -867,6 +867,34 @@ export class RandomCutForest {
   }
 
   /**
+   * The read-only walk of chunk row k on tree t (a tree that does not take the
+   * point): its tree score, and with `withAttr` its DiVector, added to the row's sums.
+   */
+  private walkChunkRow(t: number, k: number, withAttr: boolean): void {
+    const cs = this.cs;
+    if (withAttr) {
+      const w = 1 / this.numTrees;
+      cs.cScore[k] = cs.cScore[k]! + this.visitors.attribution(t, cs.cqRow[k]!, cs.cHash[k]!, this.points, w, cs.cHighRow[k]!, cs.cLowRow[k]!);
+    } else {
+      this.visitors.scoreTree(t, cs.cqRow[k]!, cs.cHash[k]!, this.points);
+      cs.cScore[k] = cs.cScore[k]! + this.visitors.lastScore;
+    }
+  }
+
+  /**
+   * walkChunkRow for the n rows listed in the kernel's chunkList, in one kernel
+   * call (tree t does not change between them: decay streaming collects the
+   * points a tree does not take up to its next insert). Rows whose leaf may
+   * hold them take the JS walk, which decides (rare). Returns 0 (the list is done).
+   */
+  private walkChunkRows(t: number, n: number, withAttr: boolean): number {
+    const kernel = this.kernel!;
+    const deferred = kernel.walkRows(t, n, withAttr ? 1 / this.numTrees : null);
+    for (let j = 0; j < deferred; j++) this.walkChunkRow(t, kernel.chunkList[j]!, withAttr);
+    return 0;
+  }
+
+  /**
    * Streams the chunk's first n points (cq rows), tree by tree: each tree
    * forgets what its sampling drops (window: the oldest point; decay: its
    * largest weight, when it takes the point), then scores the point and inserts
@@ -880,7 +908,6 @@ export class RandomCutForest {
   private runChunk(n: number, withAttr: boolean): void {
     const points = this.points;
     const nodes = this.nodes;
-    const visitors = this.visitors;
     const log2p1 = this.log2p1;
     const dims = this.dimensions;
     const T = this.numTrees;
@@ -957,22 +984,8 @@ export class RandomCutForest {
       // are collected and walked together in one kernel call, up to the next
       // point it takes (the tree does not change in between); each point still
       // adds one score per tree, in tree order, so the sums are the same.
-      const kernel = this.kernel !== null && points.inKernel ? this.kernel : null;
-      const list = kernel ? kernel.chunkList : null;
+      const list = this.kernel !== null && points.inKernel ? this.kernel.chunkList : null;
       let pending = 0;
-      const flush = (t: number): void => {
-        const deferred = kernel!.walkRows(t, pending, at ? w : null);
-        // Points whose leaf may hold them: the JS walk decides (rare).
-        for (let j = 0; j < deferred; j++) {
-          const k = list![j]!;
-          if (at) sc[k] = sc[k]! + visitors.attribution(t, cqRow[k]!, cHash[k]!, points, w, hiRow[k]!, loRow[k]!);
-          else {
-            visitors.scoreTree(t, cqRow[k]!, cHash[k]!, points);
-            sc[k] = sc[k]! + visitors.lastScore;
-          }
-        }
-        pending = 0;
-      };
       for (let t = 0; t < T; t++) {
         const prng = this.treePrng[t]!;
         for (let k = 0; k < n; k++) {
@@ -982,14 +995,10 @@ export class RandomCutForest {
           const weight = fastReject ? Infinity : -this.timeDecay * (seen + k) + detLn(-detLn(u));
           if (fastReject || !heaps.accepts(t, weight)) {
             if (list !== null) list[pending++] = k;
-            else if (at) sc[k] = sc[k]! + visitors.attribution(t, q, cHash[k]!, points, w, hiRow[k]!, loRow[k]!);
-            else {
-              visitors.scoreTree(t, q, cHash[k]!, points);
-              sc[k] = sc[k]! + visitors.lastScore;
-            }
+            else this.walkChunkRow(t, k, withAttr);
             continue;
           }
-          if (pending > 0) flush(t);
+          if (pending > 0) pending = this.walkChunkRows(t, pending, withAttr);
           const ev = heaps.evictCandidate(t);
           if (ev >= 0) {
             const pv = points.values;
@@ -1006,7 +1015,7 @@ export class RandomCutForest {
           heaps.push(t, idx, weight, nodes.lastLeaf);
           points.acquire(idx);
         }
-        if (pending > 0) flush(t);
+        if (pending > 0) pending = this.walkChunkRows(t, pending, withAttr);
       }
       for (let k = 0; k < n; k++) points.release(cIdx[k]!);
     }
