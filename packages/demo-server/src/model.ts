@@ -59,52 +59,20 @@ export interface ModelLog {
   error(obj: object, msg: string): void;
 }
 
-/** One worker's streaming output for records (JSON texts), with a record-by-record retry when the whole call fails. */
-interface PartOutput extends StreamScored {
-  readonly index: number[];
-  readonly alertId: number[];
-  readonly alertStart: number[];
-}
+/** One worker's streaming output for its part of a chunk (JSON texts; a record that could not be scored has its error). */
+type PartOutput = UpdateOutput;
 
 /** A stream worker died while it held a part (not a record's fault): the part goes again to its replacement. */
 class WorkerStopped extends Error {}
 
 async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<PartOutput> {
   try {
-    const o = await worker.call<UpdateOutput>('update', `[${records.join(',')}]`);
-    return { ...o, error: new Array<string | null>(records.length).fill(null) };
+    // A record that cannot be scored is retried alone inside the worker (scorer-worker.ts
+    // updateRecords), in its message order: the next chunk may already be queued behind it.
+    return await worker.call<UpdateOutput>('update', `[${records.join(',')}]`);
   } catch (e) {
     if (!worker.alive) throw new WorkerStopped((e as Error).message);
-    // A batch that cannot be scored (should not pass validation): one by one, so one bad
-    // record does not cost the others; its stored result says it could not be scored.
-    const out: { json: (string | null)[]; anomaly: number[]; error: (string | null)[]; index: number[]; alertId: number[]; alertStart: number[] } = {
-      json: [],
-      anomaly: [],
-      error: [],
-      index: [],
-      alertId: [],
-      alertStart: [],
-    };
-    for (const rec of records) {
-      try {
-        const one = await worker.call<UpdateOutput>('update', `[${rec}]`);
-        out.json.push(one.json[0]!);
-        out.anomaly.push(one.anomaly[0]!);
-        out.error.push(null);
-        out.index.push(one.index[0]!);
-        out.alertId.push(one.alertId[0]!);
-        out.alertStart.push(one.alertStart[0]!);
-      } catch (err) {
-        if (!worker.alive) throw new WorkerStopped((err as Error).message);
-        out.json.push(null);
-        out.anomaly.push(0);
-        out.error.push((err as Error).message);
-        out.index.push(0);
-        out.alertId.push(0);
-        out.alertStart.push(0);
-      }
-    }
-    return out;
+    throw e;
   }
 }
 
@@ -149,8 +117,13 @@ export class ModelManager {
   private readyResolve!: () => void;
   readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
   private closed = false;
-  /** JSON text of the records sent to the stream workers and not yet answered (learnt by a model swapped in meanwhile). */
-  private inFlight = '[]';
+  /**
+   * JSON texts of the records sent to the stream workers and not yet answered, per update call in
+   * call (seq) order: a model swapped in meanwhile learns them (install).
+   */
+  private readonly inFlight = new Set<readonly string[]>();
+  /** Settles when the last update call has numbered its results: calls number theirs in call order. */
+  private numberingTail: Promise<void> = Promise.resolve();
   /**
    * Segment -> stream worker; reset by a model install. Past the cap, a segment that moves meets a
    * worker without its recent state, as a detector meets a segment its LRU evicted (the engine
@@ -365,23 +338,34 @@ export class ModelManager {
   }
 
   /**
-   * Streaming: scores then learns each row, in order (one call at a time: the pipeline's).
-   * With several stream workers the rows are split by segment (each keeps its order), scored
-   * in parallel and renumbered as one stream (stream-numbering.ts; with one worker too, so
-   * that the numbers of a worker restarted after a crash continue the stream). A part that
-   * fails is retried record by record, so one bad record costs only itself.
+   * Streaming: scores then learns each row, in order. With several stream workers the rows are
+   * split by segment (each keeps its order), scored in parallel and renumbered as one stream
+   * (stream-numbering.ts; with one worker too, so that the numbers of a worker restarted after
+   * a crash continue the stream). A record that cannot be scored costs only itself.
+   *
+   * Calls may overlap (the pipeline keeps the next chunk in flight while it stores the last):
+   * each call's parts are sent before it returns to the caller, and a worker handles its
+   * messages in order, so a segment's rows are learnt in seq order across calls; the numbering
+   * waits for the previous call's, so it runs in call order too.
    */
   async update(rows: readonly StreamRow[]): Promise<StreamScored> {
     if (!this.loaded) throw new Error('no model yet');
     const { streams } = this.workers();
     const n = rows.length;
-    this.inFlight = `[${rows.map((r) => r.record).join(',')}]`;
+    const flight = rows.map((r) => r.record);
+    this.inFlight.add(flight);
     const numbering = this.numbering;
+    const previous = this.numberingTail;
+    let releaseNumbering!: () => void;
+    this.numberingTail = new Promise<void>((r) => (releaseNumbering = r));
     try {
       const segments = rows.map((r) => this.segmentOf(r));
       const parts: number[][] = streams.map(() => []);
       for (let i = 0; i < n; i++) parts[this.streamPlacement.workerOf(segments[i]!)]!.push(i);
-      const outs = await Promise.all(parts.map((ix, k) => (ix.length > 0 ? this.updatePart(k, ix.map((i) => rows[i]!.record)) : null)));
+      // Sent now (updatePart posts before its first await), in the order of the calls.
+      const sent = Promise.all(parts.map((ix, k) => (ix.length > 0 ? this.updatePart(k, ix.map((i) => rows[i]!.record)) : null)));
+      const outs = await sent;
+      await previous;
       const json = new Array<string | null>(n).fill(null);
       const anomaly = new Array<number>(n).fill(0);
       const error = new Array<string | null>(n).fill(null);
@@ -408,13 +392,15 @@ export class ModelManager {
       }
       return { json, anomaly, error };
     } finally {
-      this.inFlight = '[]';
+      this.inFlight.delete(flight);
+      // A failed call releases the next only after the previous one has numbered, so the order holds.
+      void previous.then(releaseNumbering);
     }
   }
 
   /**
    * Stream worker k's part of a chunk. If the worker dies while it holds the part (a crash, not
-   * a record's fault: those are retried record by record in updateOn), the part goes once more,
+   * a record's fault: those are retried record by record in the worker), the part goes once more,
    * whole, to the worker that replaces it (started by the exit handler with the current model,
    * whose 'load' it handles first), so the records are scored rather than stored as unscorable.
    * The dead worker's learnt state since the model was installed is lost (see spawn).
@@ -436,7 +422,7 @@ export class ModelManager {
    */
   async install(bytes: Uint8Array, info: ModelInfo, scoredThrough: number): Promise<LoadedConfig> {
     const rows = scoredThrough > info.throughSeq ? this.store.latest(CATCH_UP_LIMIT, scoredThrough).filter((r) => r.seq > info.throughSeq && r.result !== null) : [];
-    const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...(JSON.parse(this.inFlight) as CxRecord[])];
+    const catchUp = [...rows.map((r) => JSON.parse(r.record) as CxRecord), ...[...this.inFlight].flatMap((f) => f.map((t) => JSON.parse(t) as CxRecord))];
     const { streams, batches } = this.workers();
     const shared = new SharedArrayBuffer(bytes.byteLength);
     new Uint8Array(shared).set(bytes);

@@ -1,8 +1,11 @@
 /**
  * Stored records -> scored -> broadcast. Ingest answers as soon as records are durably
- * written; this queue then has them scored by the stream workers IN SEQ ORDER (one chunk
- * in flight at a time; with several workers the chunk is split by segment and comes back
- * whole, in seq order: model.ts), writes their results, and broadcasts them on the SSE hub.
+ * written; this queue then has them scored by the stream workers IN SEQ ORDER (with several
+ * workers a chunk is split by segment and comes back whole, in seq order: model.ts), writes
+ * their results, and broadcasts them on the SSE hub. PIPELINE_DEPTH chunks are in flight: while
+ * the main thread stores and broadcasts one chunk's results, the workers already score the
+ * next, so they do not wait on the main thread (and a worker that finished its part early
+ * goes on with the next chunk instead of waiting for the other workers).
  * `scoredThrough` is the highest seq such that every record up to it is scored and
  * broadcast: SSE resume reads the store up to it, and the live broadcast carries
  * everything after it, so a client sees each record once, in order.
@@ -15,6 +18,8 @@ import type { Store, StoredRow } from './store.ts';
 
 /** Most records sent to each stream worker at once (smaller: live events sooner; larger: less overhead); a chunk is this times the worker count. */
 export const SCORE_CHUNK = 128;
+/** Chunks sent to the stream workers and not yet stored (see the file comment). */
+export const PIPELINE_DEPTH = 2;
 
 interface Pending {
   /** The stored row: its JSON text goes to the worker as it is. */
@@ -97,13 +102,26 @@ export class ScoringPipeline {
   }
 
   private async drain(): Promise<void> {
+    // Sent chunks, oldest first; `sent` is the queue position after the newest.
+    const flight: { batch: Pending[]; end: number; results: Promise<{ json: (string | null)[]; anomaly: number[] }> }[] = [];
+    let sent = this.head;
     try {
       while (!this.stopped && this.pending > 0) {
-        const end = Math.min(this.queue.length, this.head + SCORE_CHUNK * this.model.workerCounts.stream);
-        const batch = this.queue.slice(this.head, end);
+        while (flight.length < PIPELINE_DEPTH && sent < this.queue.length) {
+          const end = Math.min(this.queue.length, sent + SCORE_CHUNK * this.model.workerCounts.stream);
+          const batch = this.queue.slice(sent, end);
+          const results = this.scoreBatch(batch);
+          // Awaited in order below; a chunk behind one that failed is never awaited.
+          results.catch(() => {});
+          flight.push({ batch, end, results });
+          sent = end;
+        }
+        const { batch, end, results: pendingResults } = flight[0]!;
         let t = performance.now();
-        const results = await this.scoreBatch(batch);
+        const results = await pendingResults;
+        flight.shift();
         const stage = this.metrics.stageSeconds;
+        // The time the main thread waited for the workers (overlapped work is not counted twice).
         stage.score += (performance.now() - t) / 1000;
         if (this.stopped) return;
         const pairs: { seq: number; result: string }[] = new Array(batch.length);
@@ -132,13 +150,19 @@ export class ScoringPipeline {
         stage.broadcast += (performance.now() - t2) / 1000;
         this.head = end;
         if (this.head > 4096 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
+          // Positions move down by head: the sent chunks' ends and `sent` with them.
+          const drop = this.head;
+          this.queue = this.queue.slice(drop);
           this.head = 0;
+          sent -= drop;
+          for (const f of flight) f.end -= drop;
         }
       }
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'scoring stopped');
     } finally {
+      // Nothing of this drain may still be running when the next one starts.
+      await Promise.allSettled(flight.map((f) => f.results));
       this.running = false;
       if (this.pending === 0) {
         const w = this.idleWaiters;
@@ -147,4 +171,5 @@ export class ScoringPipeline {
       } else if (!this.stopped) setTimeout(() => this.kick(), 1000);
     }
   }
+
 }

@@ -7,7 +7,7 @@
  *
  * Messages: { id, op, payload } -> { id, ok, value | error }
  *   load   { shared, catchUp } load a model file (a SharedArrayBuffer: one copy for all workers), then learn catchUp records; value: its config
- *   update JSON text of records streaming update (text: one cheap string to clone, not objects); value: UpdateOutput (Result JSON text, anomaly 1/0, index, alertId, alertStart per record)
+ *   update JSON text of records streaming update (text: one cheap string to clone, not objects); value: UpdateOutput (Result JSON text or error, anomaly 1/0, index, alertId, alertStart per record)
  *   score  records | JSON text batch scoring, no state change; value: the JSON text of the Result array
  *   priority nice              lowers this thread's CPU priority (the stream worker); value: what happened, as text
  * Results leave the worker as JSON text: the main thread stores and streams that text as
@@ -31,8 +31,11 @@ export interface LoadedConfig {
 }
 
 export interface UpdateOutput {
-  readonly json: string[];
+  /** Result JSON text per record; null where the record could not be scored (`error` says why). */
+  readonly json: (string | null)[];
   readonly anomaly: number[];
+  /** Per record: null, or why it could not be scored (the others of its message were). */
+  readonly error: (string | null)[];
   /** Per record: its Result's stream index, alert id and alert start (1/0), for the renumbering of model.ts (several stream workers). */
   readonly index: number[];
   readonly alertId: number[];
@@ -42,7 +45,7 @@ export interface UpdateOutput {
 /** Each Result's JSON text and the numbers model.ts merges by (an `update` or `scoreEach` answer). */
 function describeResults(results: readonly DetectorResult[]): UpdateOutput {
   const n = results.length;
-  const out: UpdateOutput = { json: new Array(n), anomaly: new Array(n), index: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
+  const out: UpdateOutput = { json: new Array(n), anomaly: new Array(n), error: new Array(n).fill(null), index: new Array(n), alertId: new Array(n), alertStart: new Array(n) };
   for (let i = 0; i < n; i++) {
     const r = results[i]!;
     out.json[i] = JSON.stringify(r);
@@ -52,6 +55,35 @@ function describeResults(results: readonly DetectorResult[]): UpdateOutput {
     out.alertStart[i] = r.alertStart ? 1 : 0;
   }
   return out;
+}
+
+/**
+ * Streaming update of a message's records. A batch the detector refuses (a record that should
+ * not have passed validation) is refused before anything is learnt (updateMany validates the
+ * whole batch first), so it is then learnt record by record: one bad record costs only itself,
+ * and it is done here, in this worker's message order, because the main thread may already
+ * have sent the next records of the same segments.
+ */
+export function updateRecords(det: AnomalyDetector, records: readonly CxRecord[]): UpdateOutput {
+  try {
+    return describeResults(det.updateMany(records));
+  } catch {
+    const n = records.length;
+    const out: UpdateOutput = { json: new Array(n).fill(null), anomaly: new Array(n).fill(0), error: new Array(n).fill(null), index: new Array(n).fill(0), alertId: new Array(n).fill(0), alertStart: new Array(n).fill(0) };
+    for (let i = 0; i < n; i++) {
+      try {
+        const one = describeResults(det.updateMany([records[i]!]));
+        out.json[i] = one.json[0]!;
+        out.anomaly[i] = one.anomaly[0]!;
+        out.index[i] = one.index[0]!;
+        out.alertId[i] = one.alertId[0]!;
+        out.alertStart[i] = one.alertStart[0]!;
+      } catch (e) {
+        out.error[i] = (e as Error).message;
+      }
+    }
+    return out;
+  }
 }
 
 function serve(): void {
@@ -84,7 +116,7 @@ function serve(): void {
       } else if (!det) {
         throw new Error('no model loaded');
       } else if (m.op === 'update') {
-        value = describeResults(det.updateMany(JSON.parse(m.payload as string) as CxRecord[]));
+        value = updateRecords(det, JSON.parse(m.payload as string) as CxRecord[]);
       } else if (m.op === 'score') {
         value = JSON.stringify(det.score(scoreInput(m.payload)));
       } else if (m.op === 'scoreEach') {
