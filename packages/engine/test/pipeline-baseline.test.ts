@@ -1,5 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { transform } from 'esbuild';
 import { anscombe, anscombeInverse, Baseline } from '../src/pipeline/baseline.ts';
 import { Prng } from '../src/random/prng.ts';
 import { AnomalyDetector } from '../src/pipeline/anomaly-detector.ts';
@@ -150,4 +155,42 @@ test('pipeline: with a supportField the count scale survives save/load (the same
   assert.deepEqual(b.map((r) => [r.score, r.grade, r.scores.baseline, r.expected]), a.map((r) => [r.score, r.grade, r.scores.baseline, r.expected]));
   // The count is standardised as a count: the expected volume at night is the bin's few contacts, not a negative number.
   assert.ok(a.every((r) => r.expected['volume']! >= 0));
+});
+
+test('the hourly baseline gives the same z whichever class-field semantics compile it (a bundler with standard class fields: useDefineForClassFields)', async () => {
+  // The repo compiles with useDefineForClassFields false; a consumer bundling the TS sources (the
+  // `source` export condition) may not. Field initialisers that read a constructor parameter
+  // property (`this.d`) then ran before it was assigned: empty arrays, no support floor, no pools.
+  const src = readFileSync(new URL('../src/pipeline/baseline.ts', import.meta.url), 'utf8');
+  const { code } = await transform(src, { loader: 'ts', format: 'esm', target: 'es2022', tsconfigRaw: { compilerOptions: { useDefineForClassFields: true } } });
+  const dir = mkdtempSync(join(tmpdir(), 'cx-baseline-'));
+  try {
+    const file = join(dir, 'baseline.mjs');
+    writeFileSync(file, code);
+    const std = (await import(pathToFileURL(file).href)) as { Baseline: typeof Baseline };
+    const rng = new Prng(5);
+    const d = 3;
+    const n = 6 * PER_DAY;
+    // Column 1 is the count (support) metric: the unit-noise floor and the pools all take part.
+    const rows = Array.from({ length: n }, () => [300 + 40 * rng.normal(), Math.max(0, Math.round(20 + 5 * rng.normal())), 0.1 + 0.02 * rng.normal()]);
+    const times = rows.map((_, i) => T0 + i * STEP);
+    const mk = (B: typeof Baseline): Baseline => {
+      const train = rows.slice(0, 2 * PER_DAY);
+      const X = { data: Float64Array.from(train.flat()), rows: train.length, cols: d };
+      const b = new B(d, 1);
+      b.fitGlobal(X);
+      b.fitHourly(X, undefined, undefined, Float64Array.from(times.slice(0, train.length)), train.map((_, i) => i));
+      return b;
+    };
+    const ours = mk(Baseline);
+    const theirs = mk(std.Baseline);
+    const observed = new Uint8Array(d);
+    for (let i = 2 * PER_DAY; i < n; i++) {
+      assert.deepEqual(z(theirs, rows[i]!, times[i]!), z(ours, rows[i]!, times[i]!), `row ${i}`);
+      ours.update(rows[i]!, 0, observed, '', times[i]!);
+      theirs.update(rows[i]!, 0, observed, '', times[i]!);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

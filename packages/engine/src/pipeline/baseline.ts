@@ -68,7 +68,18 @@ export interface BaselineState {
   readonly hourlyValues: Float64Array;
 }
 
-/** One segment's rolling hourly bins: ring of recent observed values per (hour, metric). */
+/** Values in a pooled estimate: a bin and its two neighbours. */
+const POOL_CAPACITY = 3 * BIN_CAPACITY;
+
+/**
+ * One segment's rolling hourly bins: ring of recent observed values per (hour, metric), and per
+ * (hour, metric) the POOL (that bin's values and its two neighbours') kept sorted as values come
+ * and go, so that its robust stats are a median and a MAD walk over a sorted array. (Merging the
+ * three bins for each estimate instead was ~15 % of a streamed record's time: a value joining bin
+ * h changes the pools of h - 1, h and h + 1, and the unit scales read every hour's pool.) The
+ * count metric's pool holds its values on the Anscombe scale, where its stats live (monotone: the
+ * same order).
+ */
 class HourlyBins {
   readonly values: Float64Array; // (h * d + m) * R + slot
   readonly count: Int32Array;
@@ -76,58 +87,81 @@ class HourlyBins {
   readonly center: Float64Array;
   readonly scale: Float64Array;
   readonly dirty: Uint8Array;
-  /** Each bin's values in ascending order (first count[j]): pooled estimates merge these instead of sorting. */
-  readonly sorted: Float64Array;
-  constructor(readonly d: number) {
+  /** Pool j = (h, m): the values of bins h - 1, h, h + 1 of metric m in ascending order (first pooled[j]). */
+  readonly pool: Float64Array;
+  constructor(
+    readonly d: number,
+    /** The count metric (its pool is on the Anscombe scale), -1 when none. */
+    private readonly countIndex: number,
+  ) {
     const n = HOURS * d;
     this.values = new Float64Array(n * BIN_CAPACITY).fill(NaN);
-    this.sorted = new Float64Array(n * BIN_CAPACITY);
+    this.pool = new Float64Array(n * POOL_CAPACITY);
     this.count = new Int32Array(n);
     this.head = new Int32Array(n);
     this.center = new Float64Array(n);
     this.scale = new Float64Array(n);
     this.dirty = new Uint8Array(n).fill(1);
+    // Sized here, not in field initialisers: with standard class fields (useDefineForClassFields,
+    // how a bundler may compile these sources) those run before `d` is assigned, and the arrays
+    // came out empty (a test compiles this file both ways).
+    this.unitScale = new Float64Array(d);
+    this.pooled = new Int32Array(n);
+    this.thinCenter = new Float64Array(n);
   }
   /** Bumped by every push: the cached unit scales (Baseline.unitScales) are valid for one version. */
   version = 0;
   /** Per metric, the noise of one contact's value (Baseline.unitScales; NaN = unknown), valid when unitVersion === version. */
-  readonly unitScale: Float64Array = new Float64Array(this.d);
+  readonly unitScale: Float64Array;
   unitVersion = -1;
   push(h: number, m: number, v: number): void {
     this.version++;
     const j = h * this.d + m;
     const base = j * BIN_CAPACITY;
-    let c = this.count[j]!;
-    if (c === BIN_CAPACITY) {
-      // The oldest value leaves the sorted copy too.
-      const old = this.values[base + this.head[j]!]!;
-      let k = 0;
-      while (!sameValue(this.sorted[base + k]!, old)) k++;
-      this.sorted.copyWithin(base + k, base + k + 1, base + c);
-      c--;
-    }
-    let at = c;
-    while (at > 0 && sortsBefore(v, this.sorted[base + at - 1]!)) at--;
-    this.sorted.copyWithin(base + at + 1, base + at, base + c);
-    this.sorted[base + at] = v;
+    // A full bin's oldest value leaves it, and the pools.
+    const old = this.count[j] === BIN_CAPACITY ? this.values[base + this.head[j]!]! : NaN;
     this.values[base + this.head[j]!] = v;
     this.head[j] = (this.head[j]! + 1) % BIN_CAPACITY;
     if (this.count[j]! < BIN_CAPACITY) this.count[j]!++;
-    // The bin feeds its own and its neighbours' pooled estimates.
-    this.dirty[((h + HOURS - 1) % HOURS) * this.d + m] = 1;
-    this.dirty[j] = 1;
-    this.dirty[((h + 1) % HOURS) * this.d + m] = 1;
+    // The bin feeds its own and its neighbours' pools.
+    const count = m === this.countIndex;
+    const pv = count ? anscombe(v) : v;
+    const po = old === old ? (count ? anscombe(old) : old) : NaN;
+    for (let dh = HOURS - 1; dh <= HOURS + 1; dh++) {
+      const p = ((h + dh) % HOURS) * this.d + m;
+      let n = this.pooled[p]!;
+      const pb = p * POOL_CAPACITY;
+      if (po === po) removeSorted(this.pool, pb, n--, po);
+      insertSorted(this.pool, pb, n++, pv);
+      this.pooled[p] = n;
+      this.dirty[p] = 1;
+    }
   }
-  /** Values pooled into bin j's estimate (its own and its neighbours'), valid after binStats. */
-  readonly pooled = new Int32Array(HOURS * this.d);
+  /** Values in pool j (its own bin's and its neighbours'). */
+  readonly pooled: Int32Array;
   /** The median of a thin pool (fewer than MIN_BIN values), valid after binStats. */
-  readonly thinCenter = new Float64Array(HOURS * this.d);
+  readonly thinCenter: Float64Array;
   /** Values in arrival order (oldest first), NaN-padded, for saving. */
   ordered(j: number, out: Float64Array, at: number): void {
     const c = this.count[j]!;
     const start = c === BIN_CAPACITY ? this.head[j]! : 0;
     for (let k = 0; k < BIN_CAPACITY; k++) out[at + k] = k < c ? this.values[j * BIN_CAPACITY + ((start + k) % BIN_CAPACITY)]! : NaN;
   }
+}
+
+/** Removes one value equal to v (same bits up to NaN) from the ascending run a[base..base+n). */
+function removeSorted(a: Float64Array, base: number, n: number, v: number): void {
+  let k = 0;
+  while (!sameValue(a[base + k]!, v)) k++;
+  a.copyWithin(base + k, base + k + 1, base + n);
+}
+
+/** Inserts v into the ascending run a[base..base+n) (after the values it does not sort before). */
+function insertSorted(a: Float64Array, base: number, n: number, v: number): void {
+  let at = n;
+  while (at > 0 && sortsBefore(v, a[base + at - 1]!)) at--;
+  a.copyWithin(base + at + 1, base + at, base + n);
+  a[base + at] = v;
 }
 
 export class Baseline {
@@ -138,7 +172,6 @@ export class Baseline {
   scale: Float64Array;
   /** Per segment: [weekday bins, weekend bins]. */
   private hourly = new Map<string, [HourlyBins, HourlyBins]>();
-  private readonly buf = new Float64Array(3 * BIN_CAPACITY);
   /** statsFor's result. */
   private c0 = 0;
   private s0 = 1;
@@ -187,7 +220,7 @@ export class Baseline {
     for (const r of order) {
       const key = keys ? keys[r]! : '';
       let bins = this.hourly.get(key);
-      if (bins === undefined) this.hourly.set(key, (bins = [new HourlyBins(this.d), new HourlyBins(this.d)]));
+      if (bins === undefined) this.hourly.set(key, (bins = [new HourlyBins(this.d, this.countIndex), new HourlyBins(this.d, this.countIndex)]));
       this.observe(bins[dayTypeOf(times[r]!)], X.data, r * this.d, missing, times[r]!);
     }
   }
@@ -214,22 +247,19 @@ export class Baseline {
     const j = h * this.d + m;
     if (bins.dirty[j] === 1) {
       bins.dirty[j] = 0;
-      // The three bins' values in ascending order: a merge of their sorted copies.
-      const a = ((h + HOURS - 1) % HOURS) * this.d + m;
-      const b = ((h + 1) % HOURS) * this.d + m;
-      const n = mergeSorted3(bins.sorted, a * BIN_CAPACITY, bins.count[a]!, j * BIN_CAPACITY, bins.count[j]!, b * BIN_CAPACITY, bins.count[b]!, this.buf);
-      bins.pooled[j] = n;
+      // The three bins' values in ascending order (a count's on the Anscombe scale, where its stats live).
+      const n = bins.pooled[j]!;
+      const at = j * POOL_CAPACITY;
       const count = m === this.countIndex;
-      // A count's stats live on the Anscombe scale; the transform is monotone, so the values stay in order.
-      if (count) for (let k = 0; k < n; k++) this.buf[k] = anscombe(this.buf[k]!);
       if (n < MIN_BIN) {
-        bins.thinCenter[j] = n > 0 ? median(this.buf.subarray(0, n)) : NaN;
+        bins.thinCenter[j] = n > 0 ? median(bins.pool, at, n) : NaN;
         bins.center[j] = count ? this.globalCountCenter() : this.center[m]!;
         bins.scale[j] = count ? this.globalCountScale() : this.scale[m]!;
       } else {
-        const rb = robustSorted(this.buf.subarray(0, n));
-        bins.center[j] = rb.center;
-        bins.scale[j] = count ? Math.max(rb.scale, POISSON_SD, SCALE_FLOOR * this.globalCountScale()) : Math.max(rb.scale, SCALE_FLOOR * this.scale[m]!);
+        robustSorted(bins.pool, at, n);
+        const scale = ROBUST[1]!;
+        bins.center[j] = ROBUST[0]!;
+        bins.scale[j] = count ? Math.max(scale, POISSON_SD, SCALE_FLOOR * this.globalCountScale()) : Math.max(scale, SCALE_FLOOR * this.scale[m]!);
       }
     }
     return j;
@@ -376,7 +406,7 @@ export class Baseline {
     b.center = Float64Array.from(s.center);
     b.scale = Float64Array.from(s.scale);
     s.keys.forEach((k, i) => {
-      const pair: [HourlyBins, HourlyBins] = [new HourlyBins(d), new HourlyBins(d)];
+      const pair: [HourlyBins, HourlyBins] = [new HourlyBins(d, b.countIndex), new HourlyBins(d, b.countIndex)];
       for (let t = 0; t < blocks; t++) {
         for (let j = 0; j < n; j++) {
           for (let k2 = 0; k2 < BIN_CAPACITY; k2++) {
@@ -431,50 +461,56 @@ function hourOf(t: number): number {
 
 /** Median and 1.4826 MAD (falling back to 1.2533 x mean absolute deviation, then 0). Sorts `v` in place. */
 function robust(v: Float64Array): { center: number; scale: number } {
-  const n = v.length;
-  if (n === 0) return { center: 0, scale: 0 };
-  return robustSorted(v.sort());
+  robustSorted(v.sort(), 0, v.length);
+  return { center: ROBUST[0]!, scale: ROBUST[1]! };
 }
 
-/** robust() of values already in ascending order. */
-function robustSorted(v: Float64Array): { center: number; scale: number } {
-  const n = v.length;
-  if (n === 0) return { center: 0, scale: 0 };
-  const med = median(v);
+/** robustSorted's result: centre, scale (one scratch: it runs for every streamed point, and allocates nothing). */
+const ROBUST = new Float64Array(2);
+
+/** robust() of v[start..start+n), already in ascending order, into ROBUST (0, 0 when n = 0). */
+function robustSorted(v: Float64Array, start: number, n: number): void {
+  if (n === 0) {
+    ROBUST[0] = 0;
+    ROBUST[1] = 0;
+    return;
+  }
+  const med = median(v, start, n);
   // Runs for every streamed point (hourly bins): the MAD comes from the sorted values
   // without a second array or sort (madOfSorted). Non-finite values: the plain way.
-  let s = Number.isFinite(v[0]!) && Number.isFinite(v[n - 1]!) ? 1.4826 * madOfSorted(v, med) : NaN;
+  let s = Number.isFinite(v[start]!) && Number.isFinite(v[start + n - 1]!) ? 1.4826 * madOfSorted(v, start, n, med) : NaN;
   if (!(s === s)) {
     const dev = new Float64Array(n);
-    for (let i = 0; i < n; i++) dev[i] = Math.abs(v[i]! - med);
-    s = 1.4826 * median(dev.sort());
+    for (let i = 0; i < n; i++) dev[i] = Math.abs(v[start + i]! - med);
+    s = 1.4826 * median(dev.sort(), 0, n);
   }
   if (!(s > 0)) {
     let sum = 0;
-    for (let i = 0; i < n; i++) sum += Math.abs(v[i]! - med);
+    for (let i = 0; i < n; i++) sum += Math.abs(v[start + i]! - med);
     s = (1.2533 * sum) / n;
   }
-  return { center: med, scale: s };
+  ROBUST[0] = med;
+  ROBUST[1] = s;
 }
 
 /**
- * Median of |v[i] - med| for ascending `v`: the deviations of the values below `med`
- * grow leftwards and those of the rest grow rightwards (rounding is monotone), so
+ * Median of |v[i] - med| for ascending v[start..start+n): the deviations of the values below
+ * `med` grow leftwards and those of the rest grow rightwards (rounding is monotone), so
  * walking outwards from `med` and merging the two sides visits the deviations in
  * ascending order. Exactly the median of the sorted deviations, in O(n / 2).
  */
-function madOfSorted(v: Float64Array, med: number): number {
-  const n = v.length;
-  let r = 0;
-  while (r < n && v[r]! < med) r++;
+function madOfSorted(v: Float64Array, start: number, n: number, med: number): number {
+  const end = start + n;
+  let r = start;
+  while (r < end && v[r]! < med) r++;
   let l = r - 1;
   const mid = n >> 1;
   let prev = 0;
   let cur = 0;
   for (let k = 0; k <= mid; k++) {
     prev = cur;
-    const dl = l >= 0 ? med - v[l]! : Infinity;
-    const dr = r < n ? v[r]! - med : Infinity;
+    const dl = l >= start ? med - v[l]! : Infinity;
+    const dr = r < end ? v[r]! - med : Infinity;
     if (dl <= dr) {
       cur = dl;
       l--;
@@ -501,9 +537,9 @@ function medianOfFirst(a: Float64Array, n: number): number {
   return n % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
 }
 
-function median(a: Float64Array): number {
-  const n = a.length;
-  const mid = n >> 1;
+/** Median of the ascending run a[start..start+n) (n > 0). */
+function median(a: Float64Array, start: number, n: number): number {
+  const mid = start + (n >> 1);
   return n % 2 === 1 ? a[mid]! : (a[mid - 1]! + a[mid]!) / 2;
 }
 
@@ -514,35 +550,4 @@ function sortsBefore(a: number, b: number): boolean {
 
 function sameValue(a: number, b: number): boolean {
   return a === b && (a !== 0 || 1 / a === 1 / b);
-}
-
-/** Merges three ascending runs of `src` into `out` (same order as sorting them together); returns the count. */
-function mergeSorted3(src: Float64Array, a: number, na: number, b: number, nb: number, c: number, nc: number, out: Float64Array): number {
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  let n = 0;
-  while (i < na || j < nb || k < nc) {
-    let pick = 0;
-    let v = Infinity;
-    let have = false;
-    if (i < na) {
-      v = src[a + i]!;
-      have = true;
-    }
-    if (j < nb && (!have || sortsBefore(src[b + j]!, v))) {
-      v = src[b + j]!;
-      pick = 1;
-      have = true;
-    }
-    if (k < nc && (!have || sortsBefore(src[c + k]!, v))) {
-      v = src[c + k]!;
-      pick = 2;
-    }
-    out[n++] = v;
-    if (pick === 0) i++;
-    else if (pick === 1) j++;
-    else k++;
-  }
-  return n;
 }
