@@ -508,7 +508,7 @@ for (const [p, r] of Object.entries(results)) {
     lines.push(
       '',
       `Where the time goes (GET /metrics \`cx_stage_seconds_total\` after the /ingest batch-1000 run: ${c.ingested.toLocaleString('en-US')} records written, ${c.scored.toLocaleString('en-US')} scored), per record:`,
-      `write (SQLite transaction, main thread) ${c.write.toFixed(1)} µs; score (stream worker, wall time of its calls) ${c.score.toFixed(1)} µs;`,
+      `write (SQLite transaction, main thread) ${c.write.toFixed(1)} µs; score (time the scoring pipeline waited for the stream workers; builds before stop 13: the wall time of its calls, one chunk at a time) ${c.score.toFixed(1)} µs;`,
       `results (SQLite update, main thread) ${c.results.toFixed(1)} µs; broadcast (SSE events built and written) ${c.broadcast.toFixed(1)} µs.`,
     );
   }
