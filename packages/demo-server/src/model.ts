@@ -362,9 +362,8 @@ export class ModelManager {
       const segments = rows.map((r) => this.segmentOf(r));
       const parts: number[][] = streams.map(() => []);
       for (let i = 0; i < n; i++) parts[this.streamPlacement.workerOf(segments[i]!)]!.push(i);
-      // Sent now (updatePart posts before its first await), in the order of the calls.
-      const sent = Promise.all(parts.map((ix, k) => (ix.length > 0 ? this.updatePart(k, ix.map((i) => rows[i]!.record)) : null)));
-      const outs = await sent;
+      // Posted before this call yields (updatePart posts before its first await), so in call order.
+      const outs = await Promise.all(parts.map((ix, k) => (ix.length > 0 ? this.updatePart(k, ix.map((i) => rows[i]!.record)) : null)));
       await previous;
       const json = new Array<string | null>(n).fill(null);
       const anomaly = new Array<number>(n).fill(0);

@@ -111,7 +111,7 @@ export class ScoringPipeline {
           const end = Math.min(this.queue.length, sent + SCORE_CHUNK * this.model.workerCounts.stream);
           const batch = this.queue.slice(sent, end);
           const results = this.scoreBatch(batch);
-          // Awaited in order below; a chunk behind one that failed is never awaited.
+          // Awaited in order below; one behind a chunk that failed is only settled (finally).
           results.catch(() => {});
           flight.push({ batch, end, results });
           sent = end;
@@ -171,5 +171,4 @@ export class ScoringPipeline {
       } else if (!this.stopped) setTimeout(() => this.kick(), 1000);
     }
   }
-
 }
