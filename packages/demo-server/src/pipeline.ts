@@ -18,6 +18,8 @@ import type { Store, StoredRow } from './store.ts';
 
 /** Most records sent to each stream worker at once (smaller: live events sooner; larger: less overhead); a chunk is this times the worker count. */
 export const SCORE_CHUNK = 128;
+/** Unscored records read at a time by recover(). */
+export const RECOVER_PAGE = 5000;
 /** Chunks sent to the stream workers and not yet stored (see the file comment). */
 export const PIPELINE_DEPTH = 2;
 
@@ -47,7 +49,7 @@ export class ScoringPipeline {
   ) {
     // Everything stored before start-up that has a result counts as scored; unscored rows
     // (a crash between acknowledging and scoring) are queued by recover().
-    const first = store.unscored(1)[0];
+    const first = store.unscored(0, 1)[0];
     this.scoredThrough = first ? first.seq - 1 : store.lastSeq();
   }
 
@@ -61,17 +63,18 @@ export class ScoringPipeline {
     this.kick();
   }
 
-  /** Queues the stored records that have no result (start-up after a crash). */
+  /** Queues the stored records that have no result (start-up after a crash), page by page. */
   recover(): number {
     let n = 0;
     let after = 0;
     for (;;) {
-      const rows = this.store.unscored(5000).filter((r) => r.seq > after);
+      // Paged by seq: the rows of a page stay unscored while the next is read.
+      const rows = this.store.unscored(after, RECOVER_PAGE);
       if (rows.length === 0) break;
       this.enqueue(rows);
       n += rows.length;
       after = rows[rows.length - 1]!.seq;
-      if (rows.length < 5000) break;
+      if (rows.length < RECOVER_PAGE) break;
     }
     return n;
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store.ts';
 import { interval, post, startServer, tempDir } from './helpers.ts';
+import { RECOVER_PAGE } from '../src/pipeline.ts';
 
 describe('rate limit', () => {
   test('beyond CX_RATE_LIMIT requests a minute a client gets 429 with a message; /health is exempt', async () => {
@@ -75,8 +76,40 @@ describe('Store', () => {
     const store = new Store(join(tempDir(), 's.sqlite'));
     store.ingest('ingest', [rec(1), rec(2), rec(3)]);
     store.setResults([{ seq: 1, result: '{"score":0.1}' }]);
-    assert.deepEqual(store.unscored(10).map((r) => r.seq), [2, 3]);
+    assert.deepEqual(store.unscored(0, 10).map((r) => r.seq), [2, 3]);
     assert.equal(store.since(0, 1)[0]!.result, '{"score":0.1}');
+    store.close();
+  });
+
+  test('unscored records after a restart: only those after results_through are read, and a failed results write leaves a hole that is still found', () => {
+    const file = join(tempDir(), 's.sqlite');
+    let store = new Store(file);
+    store.ingest('ingest', [1, 2, 3, 4, 5, 6].map((i) => rec(i)));
+    store.setResults([1, 2].map((seq) => ({ seq, result: '{"score":0.1}' })));
+    // The write of 3-4 fails (as a full disk would); the pipeline goes on with 5.
+    const stmts = (store as unknown as { stmts: { setResult: { run: (...a: unknown[]) => unknown } } }).stmts;
+    const run = stmts.setResult.run;
+    stmts.setResult.run = () => {
+      throw new Error('disk I/O error');
+    };
+    assert.throws(() => store.setResults([3, 4].map((seq) => ({ seq, result: '{"score":0.2}' }))), /disk I\/O error/);
+    stmts.setResult.run = run;
+    store.setResults([{ seq: 5, result: '{"score":0.3}' }]);
+    store.close();
+    store = new Store(file);
+    assert.deepEqual(store.unscored(0, 10).map((r) => r.seq), [3, 4, 6]);
+    assert.deepEqual(store.unscored(3, 10).map((r) => r.seq), [4, 6]);
+    // Without a failure the mark follows the results: a restart reads only what follows.
+    store.setResults([3, 4, 6].map((seq) => ({ seq, result: '{"score":0.4}' })));
+    assert.deepEqual(store.unscored(0, 10), []);
+    store.ingest('ingest', [rec(7)]);
+    store.close();
+    store = new Store(file);
+    assert.deepEqual(store.unscored(0, 10).map((r) => r.seq), [7]);
+    const raw = new Database(file);
+    assert.equal((raw.prepare("SELECT value FROM meta WHERE key = 'results_through'").get() as { value: string }).value, '6');
+    assert.equal((raw.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'records_unscored'").get() as { n: number }).n, 0, 'the partial index is gone');
+    raw.close();
     store.close();
   });
 
@@ -87,5 +120,33 @@ describe('Store', () => {
     assert.deepEqual([...m.bytes], [5, 5, 5]);
     assert.equal(m.throughSeq, 5);
     store.close();
+  });
+});
+
+describe('recovery', () => {
+  test('a start-up after a crash scores every stored record that had no result, beyond the first page of them', { timeout: 120_000 }, async () => {
+    // Before: recover() read the first page again and again (its rows are still unscored while
+    // it reads), stopped after one page, and the rest stayed unscored for good.
+    const dir = tempDir();
+    const n = RECOVER_PAGE * 2 + 37;
+    const queues = ['billing', 'sales'];
+    const store = new Store(join(dir, 'cx.sqlite'));
+    const rows = Array.from({ length: n }, (_, i) => {
+      const q = queues[i % 2]!;
+      return { clientId: null, ts: i, segment: q, json: JSON.stringify(interval(Math.floor(i / 2), q)) };
+    });
+    for (let i = 0; i < n; i += 5000) store.ingest('ingest', rows.slice(i, i + 5000));
+    store.close();
+    const s = await startServer({}, { dir });
+    try {
+      await s.server.ctx.pipeline.idle();
+      assert.equal(s.server.ctx.pipeline.scoredThrough, n);
+    } finally {
+      await s.close();
+    }
+    const after = new Store(join(dir, 'cx.sqlite'));
+    assert.deepEqual(after.unscored(0, 5), []);
+    assert.equal(after.since(0, 1)[0]!.result !== null, true);
+    after.close();
   });
 });
