@@ -11,12 +11,7 @@
  *
  * Results are written by a second transaction once the record has been scored (scoring
  * happens after the ingest request is answered); a record stored with no result (crash in
- * between) is scored at the next start-up. Finding those: the results transaction also keeps
- * `results_through` in meta, the seq up to which every record has its result (the pipeline
- * stores results in seq order), so start-up reads only the records after it. (A partial index
- * on the unscored records did this before: keeping it cost ~8 of the ~12 µs of each result's
- * write, on the main thread.) A results write that fails freezes the mark for the rest of
- * the process's life, so the hole it leaves is found at the next start-up.
+ * between) is scored at the next start-up.
  *
  * Idempotency: a record may carry a client id (the configured id field). `client_id` is
  * UNIQUE; a record whose id is already stored is not written again and its original
@@ -111,8 +106,7 @@ CREATE TABLE IF NOT EXISTS records (
 -- (records_source_ts, an index for lastTimestamp(), is gone: ~30 % of an insert's cost; the
 -- latest time per source is kept in meta instead.)
 DROP INDEX IF EXISTS records_source_ts;
--- (records_unscored, a partial index on result IS NULL, is gone too: see results_through above.)
-DROP INDEX IF EXISTS records_unscored;
+CREATE INDEX IF NOT EXISTS records_unscored ON records(seq) WHERE result IS NULL;
 CREATE TABLE IF NOT EXISTS interactions (
   seq          INTEGER PRIMARY KEY AUTOINCREMENT,
   client_id    TEXT UNIQUE,
@@ -157,8 +151,6 @@ export class Store {
   private readonly resultsTx;
   private readonly rollupTx;
   private readonly groupTx;
-  /** A results write failed in this process: results_through stays where it was (see the file comment). */
-  private resultsHole = false;
 
   constructor(path: string, durability: 'full' | 'normal' = 'full') {
     this.path = path;
@@ -255,7 +247,6 @@ export class Store {
     this.groupTx = db.transaction(<T>(fn: () => T): T => fn());
     this.resultsTx = db.transaction((pairs: readonly { seq: number; result: string }[]) => {
       for (const p of pairs) this.stmts.setResult.run(p.result, p.seq);
-      if (!this.resultsHole) this.stmts.metaSet.run('results_through', String(pairs[pairs.length - 1]!.seq));
     });
   }
 
@@ -344,29 +335,18 @@ export class Store {
    */
   setResults(pairs: readonly { seq: number; result: string }[]): void {
     if (pairs.length === 0) return;
+    if (this.durability === 'NORMAL') return void this.resultsTx(pairs);
+    this.db.pragma('synchronous = NORMAL');
     try {
-      if (this.durability === 'NORMAL') return void this.resultsTx(pairs);
-      this.db.pragma('synchronous = NORMAL');
-      try {
-        this.resultsTx(pairs);
-      } finally {
-        this.db.pragma('synchronous = FULL');
-      }
-    } catch (e) {
-      // These records stay unscored: results_through must not pass them (see the file comment).
-      this.resultsHole = true;
-      throw e;
+      this.resultsTx(pairs);
+    } finally {
+      this.db.pragma('synchronous = FULL');
     }
   }
 
-  /**
-   * Stored records not scored yet (a crash between acknowledging and scoring), oldest first:
-   * those after `after` (and after results_through), at most `limit`.
-   */
+  /** Stored records not scored yet (a crash between acknowledging and scoring), oldest first: those after seq `after`, at most `limit`. */
   unscored(after: number, limit: number): StoredRow[] {
-    const mark = this.stmts.metaGet.get('results_through');
-    const from = Math.max(after, mark ? Number(mark.value) : 0);
-    return this.stmts.unscored.all(from, limit).map(toStored);
+    return this.stmts.unscored.all(after, limit).map(toStored);
   }
 
   /** Records with seq > `since` (and <= `through` when given), oldest first. */
