@@ -127,4 +127,30 @@ describe('recovery', () => {
     assert.equal(after.since(0, 1)[0]!.result !== null, true);
     after.close();
   });
+
+  test('records ingested while the start-up model trains are scored after the recovered ones, in seq order', { timeout: 120_000 }, async () => {
+    // Before: recover() ran once the model was ready, after /ingest (which does not wait for the
+    // model) had queued newer records: those were learnt first, then queued again by recover()
+    // (still unscored then) and learnt a second time after the older ones.
+    const dir = tempDir();
+    const store = new Store(join(dir, 'cx.sqlite'));
+    store.ingest('ingest', Array.from({ length: 40 }, (_, i) => ({ clientId: null, ts: i, segment: 'billing', json: JSON.stringify(interval(i)) })));
+    store.close();
+    const s = await startServer({}, { dir, waitReady: false });
+    try {
+      assert.equal(s.server.ctx.model.isReady, false, 'the model is still training');
+      const r = await post(`${s.url}/ingest`, Array.from({ length: 10 }, (_, i) => interval(40 + i)));
+      assert.equal(r.status, 201);
+      await s.server.started;
+      await s.server.ctx.pipeline.idle();
+      const rows = s.server.ctx.store.since(0, 100);
+      assert.equal(rows.length, 50);
+      const index = rows.map((row) => (JSON.parse(row.result!) as { index: number }).index);
+      for (let i = 1; i < index.length; i++) assert.equal(index[i], index[i - 1]! + 1, `seq ${rows[i]!.seq} learnt out of order: ${index.join(',')}`);
+      // Each record learnt once (before, the new ones were queued twice: recover() found them still unscored).
+      assert.equal(s.server.ctx.metrics.scored, 50);
+    } finally {
+      await s.close();
+    }
+  });
 });
