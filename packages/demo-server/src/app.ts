@@ -65,11 +65,8 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
   const model = new ModelManager(config, store, app.log);
   let pipeline: ScoringPipeline;
   const hub = new SseHub(config.maxSseClients, config.heartbeatMs, () => pipeline.scoredThrough);
+  // Queues the records stored before a crash and never scored (see ScoringPipeline).
   pipeline = new ScoringPipeline(store, model, hub, metrics, app.log);
-  // Records stored before a crash and never scored are queued now, before any request can
-  // queue newer ones: /ingest does not wait for the start-up model, and the pipeline scores in
-  // queue order, which must be seq order (each segment learns its records in order).
-  const recovered = pipeline.recover();
   const metricNames = parseFieldSpec(config.fields).fields.map((f) => f.name);
   const rollup = new Rollup(config.intervalMinutes * 60_000, config.intervalGraceSeconds * 1000, config.timeField, config.segmentField);
   rollup.restore(store.rollupState((ts) => rollup.slotOf(ts)));
@@ -289,7 +286,7 @@ export async function createServer(config: ServerConfig, options: CreateOptions 
     const out = await model.init(() => pipeline.scoredThrough);
     if (model.lastError) app.log.warn({ err: model.lastError }, 'model');
     app.log.info({ source: model.info?.source, records: model.info?.records, ms: Math.round(model.info?.trainMillis ?? 0) }, 'model ready');
-    if (recovered > 0) app.log.info({ records: recovered }, 'scoring records stored before a crash');
+    if (pipeline.recovered > 0) app.log.info({ records: pipeline.recovered }, 'scoring records stored before a crash');
     if (config.replay && out?.replay) {
       const replay = new Replay({
         intervals: out.replay,

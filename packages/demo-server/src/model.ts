@@ -59,13 +59,10 @@ export interface ModelLog {
   error(obj: object, msg: string): void;
 }
 
-/** One worker's streaming output for its part of a chunk (JSON texts; a record that could not be scored has its error). */
-type PartOutput = UpdateOutput;
-
 /** A stream worker died while it held a part (not a record's fault): the part goes again to its replacement. */
 class WorkerStopped extends Error {}
 
-async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<PartOutput> {
+async function updateOn(worker: WorkerRpc, records: readonly string[]): Promise<UpdateOutput> {
   try {
     // A record that cannot be scored is retried alone inside the worker (scorer-worker.ts
     // updateRecords), in its message order: the next chunk may already be queued behind it.
@@ -404,7 +401,7 @@ export class ModelManager {
    * whose 'load' it handles first), so the records are scored rather than stored as unscorable.
    * The dead worker's learnt state since the model was installed is lost (see spawn).
    */
-  private async updatePart(k: number, records: readonly string[]): Promise<PartOutput> {
+  private async updatePart(k: number, records: readonly string[]): Promise<UpdateOutput> {
     try {
       return await updateOn(this.workers().streams[k]!, records);
     } catch (e) {

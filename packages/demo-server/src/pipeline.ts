@@ -48,10 +48,16 @@ export class ScoringPipeline {
     private readonly log: PipelineLog,
   ) {
     // Everything stored before start-up that has a result counts as scored; unscored rows
-    // (a crash between acknowledging and scoring) are queued by recover().
+    // (a crash between acknowledging and scoring) are queued here, before anything else can
+    // queue newer ones: the queue must be in seq order, and /ingest does not wait for the
+    // start-up model.
     const first = store.unscored(0, 1)[0];
     this.scoredThrough = first ? first.seq - 1 : store.lastSeq();
+    this.recovered = this.recover();
   }
+
+  /** Stored records that had no result at start-up (queued by the constructor). */
+  readonly recovered: number;
 
   get pending(): number {
     return this.queue.length - this.head;
@@ -64,7 +70,7 @@ export class ScoringPipeline {
   }
 
   /** Queues the stored records that have no result (start-up after a crash), page by page. */
-  recover(): number {
+  private recover(): number {
     let n = 0;
     let after = 0;
     for (;;) {
