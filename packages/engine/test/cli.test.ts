@@ -264,6 +264,38 @@ test('bad input: exit 2 and one clear line on stderr, never a stack trace', asyn
   }
 });
 
+test('score --out: the input itself may be the output; a failed run leaves no file and an earlier one intact; an unwritable path is one clear line', async () => {
+  const input = join(data, 'intervals.csv');
+  const opts = ['--stream', '--time-field', 'timestamp', '--segment-field', 'queue', '--fields', 'aht_avg:high', '--num-trees', '5', '--sample-size', '32'];
+  // --out naming the input: it used to be truncated before its first row was read (exit 2, "the input is empty", the data gone).
+  const copy = join(dir, 'in-place.csv');
+  writeFileSync(copy, readFileSync(input));
+  const inPlace = await inProcess(['score', '--input', copy, ...opts, '--out', copy]);
+  assert.equal(inPlace.code, 0, inPlace.stderr);
+  const expected = await inProcess(['score', '--input', input, ...opts]);
+  assert.equal(readFileSync(copy, 'utf8'), expected.stdout, 'the scored input replaces it');
+
+  // A run that fails part-way: the earlier output stays, nothing half-written appears.
+  const out = join(dir, 'kept.csv');
+  writeFileSync(out, 'an,earlier,result\n');
+  const bad = join(dir, 'bad-late.csv');
+  writeFileSync(bad, 'timestamp,queue,aht_avg\n2026-01-05T00:00:00Z,billing,300\n2026-01-05T00:15:00Z,billing,12x\n');
+  const failed = await inProcess(['score', '--input', bad, ...opts, '--out', out]);
+  assert.equal(failed.code, 2);
+  assert.equal(readFileSync(out, 'utf8'), 'an,earlier,result\n');
+  const headerOnly = join(dir, 'header-only-out.csv');
+  writeFileSync(headerOnly, 'timestamp,queue,aht_avg\n');
+  const fresh = join(dir, 'never-written.csv');
+  assert.equal((await inProcess(['score', '--input', headerOnly, ...opts, '--out', fresh])).code, 2);
+  assert.equal(existsSync(fresh), false, 'no header-only file for a failed run');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.partial')), [], 'no temporary file left');
+
+  // An unwritable destination: a crash with an unhandled 'error' event before (a real process: that is what crashed).
+  const r = await cli(['score', '--input', input, ...opts, '--out', join(dir, 'no-such-folder', 'o.csv')]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^cx-anomaly: error: cannot write .*o\.csv: folder .*no-such-folder does not exist\n$/);
+});
+
 test('--help for each command', async () => {
   const runs: Run[] = [];
   for (const a of [['--help'], ['train', '--help'], ['score', '--help'], ['generate', '--help'], ['eval', '--help']]) runs.push(await inProcess(a));

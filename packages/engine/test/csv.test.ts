@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvError, CsvParser, parseCsv } from '../src/io/csv-parser.ts';
@@ -146,10 +146,36 @@ test('file reader yields batches with row offsets, lines and byte progress; writ
     const w = CsvOutput.open(out);
     await w.writeRow(['t', 'v']);
     for (const r of seen) await w.writeRow(r);
-    await w.close();
+    await w.commit();
     const back = parseCsv(readFileSync(out, 'utf8'));
     assert.deepEqual(back.header, ['t', 'v']);
     assert.deepEqual(back.rows, seen);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CsvOutput: a file appears only on commit; abort leaves an earlier file as it was; an unwritable path is a CliError at open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cx-csvout-'));
+  try {
+    const out = join(dir, 'scores.csv');
+    writeFileSync(out, 'earlier,run\n');
+    const failed = CsvOutput.open(out);
+    await failed.writeRow(['a', 'b']);
+    await failed.flush();
+    assert.equal(readFileSync(out, 'utf8'), 'earlier,run\n', 'the destination is untouched while writing');
+    await failed.abort();
+    assert.equal(readFileSync(out, 'utf8'), 'earlier,run\n', 'abort leaves the earlier file');
+    assert.deepEqual(readdirSync(dir), ['scores.csv'], 'no temporary file is left');
+
+    const ok = CsvOutput.open(out);
+    await ok.writeRow(['a', 'b']);
+    await ok.commit();
+    assert.equal(readFileSync(out, 'utf8'), 'a,b\n');
+    assert.deepEqual(readdirSync(dir), ['scores.csv']);
+
+    assert.throws(() => CsvOutput.open(join(dir, 'no', 'such', 'folder.csv')), { name: 'CliError', message: /cannot write .*folder\.csv: folder .*such does not exist/ });
+    assert.throws(() => CsvOutput.open(dir), { name: 'CliError', message: /cannot write .*: it is a folder/ });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

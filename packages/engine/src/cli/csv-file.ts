@@ -4,8 +4,9 @@
  * plus one batch of rows at a time), and write CSV rows to a file or stdout
  * with back-pressure.
  */
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { once } from 'node:events';
+import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { CsvParser } from '../io/csv-parser.ts';
 import { csvRow } from '../io/csv-writer.ts';
@@ -92,20 +93,51 @@ export async function readCsvHead(path: string, n: number): Promise<{ header: st
 /**
  * Buffered CSV output with back-pressure. Rows are joined into ~256 KB writes;
  * `await writeRow` only waits when the destination's buffer is full.
+ *
+ * A file is written under a temporary name in its folder and renamed over the
+ * destination by {@link commit} once the command has succeeded, so that:
+ * - a run that fails (bad row, empty input) leaves no half-written or header-only
+ *   file, and an earlier file of that name stays as it was;
+ * - `--out` may name the input itself: the input is read to its end before it is
+ *   replaced (writing to it directly truncated it before the first row was read);
+ * - an unwritable destination (no such folder, a folder, no permission) is a clear
+ *   error when the output is opened, before any work (a write stream reports it
+ *   later, as an 'error' event that nothing listened to: a crash with a stack trace).
  */
 export class CsvOutput {
   private parts: string[] = [];
   private size = 0;
+  /** The first error the file's write stream reported (events come asynchronously). */
+  private failure: Error | null = null;
   private constructor(
     private readonly stream: Writable,
-    private readonly ownsStream: boolean,
-  ) {}
+    /** The destination and the temporary file written until commit(); null for stdout. */
+    private readonly file: { readonly path: string; readonly temp: string } | null,
+  ) {
+    if (file !== null) stream.on('error', (e: Error) => (this.failure ??= e));
+  }
 
-  /** To a file (created or truncated), or to stdout when path is undefined or '-'. */
+  /** To a file (see the class comment), or to stdout when path is undefined or '-'. */
   static open(path: string | undefined): CsvOutput {
-    if (path === undefined || path === '-') return new CsvOutput(cliIo().stdout, false);
-    const stream = createWriteStream(path);
-    return new CsvOutput(stream, true);
+    if (path === undefined || path === '-') return new CsvOutput(cliIo().stdout, null);
+    let isFolder = false;
+    try {
+      isFolder = statSync(path).isDirectory();
+    } catch {
+      // Does not exist yet: the usual case.
+    }
+    if (isFolder) throw new CliError(`cannot write ${path}: it is a folder`);
+    // Hidden, and named after the process, so two runs into one folder do not collide.
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+    let fd: number;
+    try {
+      fd = openSync(temp, 'w');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? `folder ${dirname(path)} does not exist` : code === 'EACCES' || code === 'EPERM' ? `permission denied in ${dirname(path)}` : (e as Error).message;
+      throw new CliError(`cannot write ${path}: ${why}`);
+    }
+    return new CsvOutput(createWriteStream(temp, { fd }), { path, temp });
   }
 
   async writeRow(fields: readonly unknown[]): Promise<void> {
@@ -124,6 +156,7 @@ export class CsvOutput {
   }
 
   async flush(): Promise<void> {
+    this.throwIfFailed();
     if (this.parts.length === 0) return;
     const text = this.parts.join('');
     this.parts = [];
@@ -131,11 +164,48 @@ export class CsvOutput {
     if (!this.stream.write(text)) await once(this.stream, 'drain');
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    if (this.ownsStream) {
+  /** Writes the rest and, for a file, puts it in place of the destination. */
+  async commit(): Promise<void> {
+    if (this.file === null) return this.flush();
+    try {
+      await this.flush();
       this.stream.end();
       await once(this.stream, 'finish');
+      this.throwIfFailed();
+      renameSync(this.file.temp, this.file.path);
+    } catch (e) {
+      this.stream.destroy();
+      this.removeTemp();
+      throw e instanceof CliError ? e : new CliError(`cannot write ${this.file.path}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * The command failed: a file's temporary output is removed (the destination is left
+   * as it was); on stdout the rows scored before the failure are still written, as a
+   * filter's output is.
+   */
+  async abort(): Promise<void> {
+    if (this.file === null) {
+      // The command's own error is the one reported; a stdout that cannot take the rest
+      // (a closed pipe) has nothing to add to it.
+      await this.flush().catch(() => {});
+      return;
+    }
+    this.parts = [];
+    this.stream.destroy();
+    this.removeTemp();
+  }
+
+  private removeTemp(): void {
+    try {
+      unlinkSync(this.file!.temp);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw new CliError(`cannot write ${this.file!.path}: ${this.failure.message}`);
   }
 }

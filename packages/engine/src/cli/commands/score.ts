@@ -176,6 +176,7 @@ export async function runScore(argv: readonly string[]): Promise<number> {
     const head = inFlight.shift()!;
     await write(await head.out, head.rows, head.bytesRead, head.totalBytes);
   };
+  let succeeded = false;
   try {
     await out.writeRow(scoreHeader(plan, format));
     for (;;) {
@@ -225,13 +226,16 @@ export async function runScore(argv: readonly string[]): Promise<number> {
       }
     }
     while (inFlight.length > 0) await writeOldest();
+    if (rows === 0) throw new CliError(`${input} has a header but no data rows`);
+    succeeded = true;
   } finally {
     await batches.return(undefined); // closes the file when scoring stopped early
     progress.done();
     await pool?.close();
-    await out.close();
+    // The output replaces --out only when every row was scored (csv-file.ts, CsvOutput).
+    if (!succeeded) await out.abort();
   }
-  if (rows === 0) throw new CliError(`${input} has a header but no data rows`);
+  await out.commit();
   const savePath = str(values, 'save-model');
   if (savePath !== undefined) {
     try {
