@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, readdirSync, statSync, lstatSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CsvError, CsvParser, parseCsv } from '../src/io/csv-parser.ts';
@@ -176,6 +178,41 @@ test('CsvOutput: a file appears only on commit; abort leaves an earlier file as 
 
     assert.throws(() => CsvOutput.open(join(dir, 'no', 'such', 'folder.csv')), { name: 'CliError', message: /cannot write .*folder\.csv: folder .*such does not exist/ });
     assert.throws(() => CsvOutput.open(dir), { name: 'CliError', message: /cannot write .*: it is a folder/ });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('CsvOutput: a pipe is written as it is (a file renamed over it would replace it); through a symbolic link the file it points to is replaced', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cx-csvout-'));
+  try {
+    // A FIFO stands for /dev/null and /dev/stdout, which a test must not risk replacing.
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo]);
+    let got = '';
+    reader.stdout.on('data', (b: Buffer) => (got += b.toString()));
+    const closed = once(reader, 'close');
+    const w = CsvOutput.open(fifo);
+    await w.writeRow(['x', 'y']);
+    await w.commit();
+    // The reader ends when the writer closes the pipe; had the output gone elsewhere, it never would.
+    const timer = setTimeout(() => reader.kill(), 10_000);
+    await closed;
+    clearTimeout(timer);
+    assert.equal(got, 'x,y\n', 'the rows went through the pipe');
+    assert.ok(statSync(fifo).isFIFO(), 'still a pipe');
+    assert.deepEqual(readdirSync(dir), ['pipe']);
+
+    const real = join(dir, 'real.csv');
+    const link = join(dir, 'link.csv');
+    writeFileSync(real, 'old\n');
+    symlinkSync(real, link);
+    const v = CsvOutput.open(link);
+    await v.writeRow(['a', 'b']);
+    await v.commit();
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link stays a link');
+    assert.equal(readFileSync(real, 'utf8'), 'a,b\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

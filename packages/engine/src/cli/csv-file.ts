@@ -4,7 +4,7 @@
  * plus one batch of rows at a time), and write CSV rows to a file or stdout
  * with back-pressure.
  */
-import { createReadStream, createWriteStream, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, openSync, realpathSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { once } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -111,8 +111,8 @@ export class CsvOutput {
   private failure: Error | null = null;
   private constructor(
     private readonly stream: Writable,
-    /** The destination and the temporary file written until commit(); null for stdout. */
-    private readonly file: { readonly path: string; readonly temp: string } | null,
+    /** The destination and the temporary file written until commit() (null: a device or pipe, written directly); null for stdout. */
+    private readonly file: { readonly path: string; readonly temp: string | null } | null,
   ) {
     if (file !== null) stream.on('error', (e: Error) => (this.failure ??= e));
   }
@@ -120,24 +120,40 @@ export class CsvOutput {
   /** To a file (see the class comment), or to stdout when path is undefined or '-'. */
   static open(path: string | undefined): CsvOutput {
     if (path === undefined || path === '-') return new CsvOutput(cliIo().stdout, null);
-    let isFolder = false;
+    let existing: Stats | null = null;
     try {
-      isFolder = statSync(path).isDirectory();
+      existing = statSync(path);
     } catch {
       // Does not exist yet: the usual case.
     }
-    if (isFolder) throw new CliError(`cannot write ${path}: it is a folder`);
-    // Hidden, and named after the process, so two runs into one folder do not collide.
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
-    let fd: number;
-    try {
-      fd = openSync(temp, 'w');
-    } catch (e) {
+    if (existing?.isDirectory()) throw new CliError(`cannot write ${path}: it is a folder`);
+    const fail = (e: unknown): never => {
       const code = (e as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? `folder ${dirname(path)} does not exist` : code === 'EACCES' || code === 'EPERM' ? `permission denied in ${dirname(path)}` : (e as Error).message;
       throw new CliError(`cannot write ${path}: ${why}`);
+    };
+    if (existing !== null && !existing.isFile()) {
+      // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written as it is; renaming a
+      // file over it would replace the device itself.
+      let fd = -1;
+      try {
+        fd = openSync(path, 'w');
+      } catch (e) {
+        fail(e);
+      }
+      return new CsvOutput(createWriteStream(path, { fd }), { path, temp: null });
     }
-    return new CsvOutput(createWriteStream(temp, { fd }), { path, temp });
+    // Through a symbolic link: the file it points to is replaced, not the link.
+    const target = existing !== null ? realpathSync(path) : path;
+    // Hidden, and named after the process, so two runs into one folder do not collide.
+    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
+    let fd = -1;
+    try {
+      fd = openSync(temp, 'w');
+    } catch (e) {
+      fail(e);
+    }
+    return new CsvOutput(createWriteStream(temp, { fd }), { path: target, temp });
   }
 
   async writeRow(fields: readonly unknown[]): Promise<void> {
@@ -172,7 +188,7 @@ export class CsvOutput {
       this.stream.end();
       await once(this.stream, 'finish');
       this.throwIfFailed();
-      renameSync(this.file.temp, this.file.path);
+      if (this.file.temp !== null) renameSync(this.file.temp, this.file.path);
     } catch (e) {
       this.stream.destroy();
       this.removeTemp();
@@ -198,8 +214,9 @@ export class CsvOutput {
   }
 
   private removeTemp(): void {
+    if (this.file?.temp == null) return;
     try {
-      unlinkSync(this.file!.temp);
+      unlinkSync(this.file.temp);
     } catch {
       // Already gone.
     }
