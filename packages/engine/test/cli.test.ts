@@ -10,7 +10,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -294,6 +295,27 @@ test('score --out: the input itself may be the output; a failed run leaves no fi
   const r = await cli(['score', '--input', input, ...opts, '--out', join(dir, 'no-such-folder', 'o.csv')]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^cx-anomaly: error: cannot write .*o\.csv: folder .*no-such-folder does not exist\n$/);
+});
+
+test('score --out interrupted (SIGINT, as Ctrl-C): no temporary file is left, the earlier output stays, the exit says SIGINT', async () => {
+  const out = join(dir, 'interrupted.csv');
+  writeFileSync(out, 'an,earlier,result\n');
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', MAIN, 'score', '--input', join(data, 'intervals.csv'), '--stream', '--time-field', 'timestamp', '--segment-field', 'queue', '--fields', FIELDS, '--num-trees', '300', '--out', out],
+    { cwd: root, env: { ...process.env, CX_DEBUG: '' }, stdio: 'ignore' },
+  );
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const partial = (): string[] => readdirSync(dir).filter((f) => f.startsWith('.interrupted.csv.') && f.endsWith('.partial'));
+  // The temporary file appears when the output is opened, before the (slow: 300 trees) scoring.
+  const t0 = Date.now();
+  while (partial().length === 0 && child.exitCode === null && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(partial().length, 1, 'the run got as far as opening its output');
+  child.kill('SIGINT');
+  const [code, signal] = await exited;
+  assert.equal(signal, 'SIGINT', `exit code ${code}`);
+  assert.deepEqual(partial(), [], 'the temporary file is removed');
+  assert.equal(readFileSync(out, 'utf8'), 'an,earlier,result\n');
 });
 
 test('--help for each command', async () => {

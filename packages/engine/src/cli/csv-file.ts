@@ -91,6 +91,48 @@ export async function readCsvHead(path: string, n: number): Promise<{ header: st
 }
 
 /**
+ * Temporary outputs not committed yet. Removed when the process is interrupted (Ctrl-C,
+ * SIGTERM, SIGHUP: Node's default is to die at once, which would leave them behind) or
+ * exits; the signal is then raised again, so the exit status still says what stopped it.
+ */
+const pendingTemps = new Set<string>();
+const CLEANUP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function removePendingTemps(): void {
+  for (const temp of pendingTemps) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Already gone.
+    }
+  }
+  pendingTemps.clear();
+}
+
+function onCleanupSignal(signal: NodeJS.Signals): void {
+  removePendingTemps();
+  unwatchTemps();
+  process.kill(process.pid, signal);
+}
+
+function watchTemp(temp: string): void {
+  pendingTemps.add(temp);
+  if (pendingTemps.size !== 1) return;
+  for (const s of CLEANUP_SIGNALS) process.on(s, onCleanupSignal);
+  process.on('exit', removePendingTemps);
+}
+
+function unwatchTemp(temp: string): void {
+  pendingTemps.delete(temp);
+  if (pendingTemps.size === 0) unwatchTemps();
+}
+
+function unwatchTemps(): void {
+  for (const s of CLEANUP_SIGNALS) process.off(s, onCleanupSignal);
+  process.off('exit', removePendingTemps);
+}
+
+/**
  * Buffered CSV output with back-pressure. Rows are joined into ~256 KB writes;
  * `await writeRow` only waits when the destination's buffer is full.
  *
@@ -153,6 +195,7 @@ export class CsvOutput {
     } catch (e) {
       fail(e);
     }
+    watchTemp(temp);
     return new CsvOutput(createWriteStream(temp, { fd }), { path: target, temp });
   }
 
@@ -188,7 +231,10 @@ export class CsvOutput {
       this.stream.end();
       await once(this.stream, 'finish');
       this.throwIfFailed();
-      if (this.file.temp !== null) renameSync(this.file.temp, this.file.path);
+      if (this.file.temp !== null) {
+        renameSync(this.file.temp, this.file.path);
+        unwatchTemp(this.file.temp);
+      }
     } catch (e) {
       this.stream.destroy();
       this.removeTemp();
@@ -220,6 +266,7 @@ export class CsvOutput {
     } catch {
       // Already gone.
     }
+    unwatchTemp(this.file.temp);
   }
 
   private throwIfFailed(): void {
