@@ -56,6 +56,34 @@ test('calibrator: constant scores -> any larger score is very surprising; empty 
   assert.throws(() => new ScoreCalibrator(4), /window must be an integer >= 16/);
 });
 
+test('calibrator: one wild score does not blind it (the tail fit caps each excess at TAIL_WINSOR median excesses)', () => {
+  const r = new Prng(3);
+  const scores: number[] = [];
+  for (let i = 0; i < 999; i++) scores.push(-Math.log(1 - r.uniform(0, 1)));
+  const clean = new ScoreCalibrator(1000).fit(scores);
+  const probe = [3, 5, 8];
+  for (const wild of [40, 1e4, 1e9]) {
+    const dirty = new ScoreCalibrator(1000).fit([...scores, wild]);
+    for (const x of probe) {
+      const a = clean.surprise(x);
+      const b = dirty.surprise(x);
+      // Before the cap, one value in 1,000 took the surprise of 8 from 7.39 to 6.14 (wild 40), 2.36 (1e4), 2.30 (1e9):
+      // a score e^5 times rarer read as ordinary.
+      assert.ok(b > 0.85 * a, `wild ${wild}: surprise of ${x} ${b.toFixed(2)} against ${a.toFixed(2)} without it`);
+    }
+    assert.ok(dirty.surprise(wild) > dirty.surprise(8), 'the wild score itself stays the most surprising');
+  }
+  // A clean exponential tail is fitted as before (no excess reaches the cap).
+  const plainBeta = (() => {
+    const s = [...scores].sort((a, b) => a - b);
+    const nt = Math.ceil(0.1 * s.length);
+    const u = s[s.length - nt - 1]!;
+    return s.slice(s.length - nt).reduce((t, v) => t + v - u, 0) / nt;
+  })();
+  const u = [...scores].sort((a, b) => a - b)[999 - Math.ceil(0.1 * 999) - 1]!;
+  assert.ok(Math.abs(-Math.log(clean.tailProbability(u + 2)) - (-Math.log(Math.ceil(0.1 * 999) / 999) + 2 / plainBeta)) < 1e-9);
+});
+
 test('surprise <-> score are inverse', () => {
   for (const s of [0, 0.1, 0.5, 0.99, 0.999999]) assert.ok(Math.abs(scoreFromSurprise(surpriseFromScore(s)) - s) < 1e-12);
 });

@@ -340,7 +340,7 @@ export class Baseline {
       for (let m = 0; m < d; m++) {
         this.statsFor(pair, time, h, m);
         const v = src[offset + m]!;
-        if (m === ci) out[outOffset + m] = (anscombe(v) - this.c0) / this.s0;
+        if (m === ci) out[outOffset + m] = clampZ((anscombe(v) - this.c0) / this.s0);
         else {
           let sc = this.s0;
           if (unit !== null) {
@@ -350,13 +350,13 @@ export class Baseline {
             u /= sqrtN;
             if (u > sc) sc = u;
           }
-          out[outOffset + m] = (v - this.c0) / sc;
+          out[outOffset + m] = clampZ((v - this.c0) / sc);
         }
       }
     } else {
       for (let m = 0; m < d; m++) {
         const v = src[offset + m]!;
-        out[outOffset + m] = m === this.countIndex ? (anscombe(v) - this.globalCountCenter()) / this.globalCountScale() : (v - this.center[m]!) / this.scale[m]!;
+        out[outOffset + m] = clampZ(m === this.countIndex ? (anscombe(v) - this.globalCountCenter()) / this.globalCountScale() : (v - this.center[m]!) / this.scale[m]!);
       }
     }
   }
@@ -463,6 +463,20 @@ function hourOf(t: number): number {
 function robust(v: Float64Array): { center: number; scale: number } {
   robustSorted(v.sort(), 0, v.length);
   return { center: ROBUST[0]!, scale: ROBUST[1]! };
+}
+
+/**
+ * Largest |z| a standardised value keeps. A finite value can still overflow when
+ * standardised (1e308 seconds of AHT over a scale below 1 is Infinity), and an infinite
+ * coordinate makes NaN of the RRCF's box arithmetic: the segment's trees stop scoring
+ * anything for as long as the point stays in them. 1e9 deviations is past any real
+ * anomaly (so the forests still isolate the point at once) and far from overflow.
+ */
+export const Z_LIMIT = 1e9;
+
+/** z limited to [-Z_LIMIT, Z_LIMIT] (NaN, a missing value, stays NaN). */
+function clampZ(z: number): number {
+  return z > Z_LIMIT ? Z_LIMIT : z < -Z_LIMIT ? -Z_LIMIT : z;
 }
 
 /** robustSorted's result: centre, scale (one scratch: it runs for every streamed point, and allocates nothing). */
