@@ -156,10 +156,32 @@ function privateMembers(terserOptions) {
   return { collect, analyse };
 }
 
+/**
+ * Writes every non-ASCII character of the chunk as a \uXXXX escape (per UTF-16 unit, so astral
+ * characters become their surrogate pair). The single-file IIFE is a classic script: a host page
+ * without <meta charset="utf-8"> (windows-1252 by default) decoded its UTF-8 "·", "●", "▲" as
+ * mojibake. terser's ascii_only leaves template literals as written, and the Lit templates are
+ * where the characters are; an escape is valid in every place one can stand in JS (strings,
+ * templates, whose cooked text Lit reads, regular expressions, identifiers). No source map is
+ * written for the IIFE, so none needs adjusting.
+ */
+function asciiOnly() {
+  return {
+    name: 'cx-ascii-only',
+    renderChunk(code) {
+      return { code: code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), map: null };
+    },
+  };
+}
+
 const browserPlugins = (minify) => {
   const terserOptions = {
     ecma: 2020, module: false, toplevel: false, compress: { passes: 2 },
     mangle: { properties: { regex: '(?!)' } },
+    // ASCII only (other characters as \u escapes): a classic <script> is decoded in the host
+    // page's encoding unless the server or the tag says otherwise, and a page without
+    // <meta charset="utf-8"> (windows-1252 by default) showed every "·", "●", "▲" as mojibake.
+    format: { ascii_only: true },
   };
   const members = privateMembers(terserOptions);
   return [
@@ -424,7 +446,7 @@ export default [
   },
   {
     input: 'packages/widget/src/index.ts',
-    output: { file: 'packages/widget/dist/cx-anomaly-widget.iife.js', format: 'iife', name: 'CxAnomalyWidget', inlineDynamicImports: true },
+    output: { file: 'packages/widget/dist/cx-anomaly-widget.iife.js', format: 'iife', name: 'CxAnomalyWidget', inlineDynamicImports: true, plugins: [asciiOnly()] },
     plugins: [noTfjs(), noWasmKernel(), engineWorker('inline'), ...browserPlugins(true)],
     treeshake: widgetTreeshake,
     onwarn,
