@@ -25,6 +25,19 @@ describe('cx-anomaly-widget: definition', () => {
   });
 });
 
+describe('cx-anomaly-widget: one record', () => {
+  it('scores a single record and counts it as "1 row" (was "1 rows")', async () => {
+    const el = await trainedWidget(smallData().slice(0, 1));
+    try {
+      expect(el.results).to.have.length(1);
+      const count = deepQueryAll(el.shadowRoot!, 'cx-stream-table').flatMap((t) => deepQueryAll(t.shadowRoot!, 'span.count[role="status"]'))[0]!;
+      expect(count.textContent!.trim()).to.equal('1 row');
+    } finally {
+      el.remove();
+    }
+  });
+});
+
 describe('cx-anomaly-widget: data, properties and events', () => {
   let el: CxAnomalyWidget;
   const records = smallData();

@@ -167,7 +167,7 @@ export class CxStreamTable extends LitElement {
             <option value="anomalies" ?selected=${this.severity === 'anomalies'}>Anomalies</option>
             ${SEVERITIES.map((s) => html`<option value=${s} ?selected=${this.severity === s}>${SEVERITY_LABEL[s]} only</option>`)}
           </select></label>
-        <span class="count" role="status">${total.toLocaleString(this.locale || undefined)} rows</span>
+        <span class="count" role="status">${total.toLocaleString(this.locale || undefined)} ${total === 1 ? 'row' : 'rows'}</span>
       </div>
       <div class="scroller" @scroll=${this.onScroll} tabindex="0" aria-label="Latest scored records">
         <table part="table" aria-rowcount=${total + 1}>
