@@ -242,6 +242,8 @@ test('bad input: exit 2 and one clear line on stderr, never a stack trace', asyn
     ['unknown command', ['frobnicate'], /unknown command "frobnicate"/],
     ['fields with model', ['score', '--input', input, '--model', model, '--fields', 'volume'], /--fields cannot be used with --model/],
     ['bad number', ['train', '--input', input, '--num-trees', 'many', '--out', join(dir, 'y.cxm')], /--num-trees must be an integer/],
+    // Was "generate: Option '--seed' argument is ambiguous." (parseArgs' hint, on its next line, dropped).
+    ['value starting with a dash', ['generate', '--out', join(dir, 'neg'), '--seed', '-1'], /generate: the value after --seed starts with "-" \("-1"\): write it as --seed=-1/],
     ['bad detector', ['train', '--input', input, '--detector', 'svm', '--out', join(dir, 'y.cxm')], /--detector must be one of iforest, rcf, ensemble/],
     ['missing --out', ['train', '--input', input], /--out is required/],
     ['fields and exclude', ['score', '--input', input, '--fields', 'volume', '--exclude', 'queue'], /either --fields or --exclude/],

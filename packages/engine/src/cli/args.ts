@@ -21,6 +21,14 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
       if (unknown) throw new CliError(`unknown option ${unknown[1]} for "${command}" (see cx-anomaly ${command} --help)`);
       const pos = /Unexpected argument '([^']+)'/.exec(msg);
       if (pos) throw new CliError(`unexpected argument "${pos[1]}" for "${command}" (see cx-anomaly ${command} --help)`);
+      // parseArgs takes "--seed -1" for an option without its value followed by an option "-1";
+      // its hint (write --seed=-XYZ) is on a later line of its message, which one line would drop.
+      const ambiguous = /Option '([^']+)' argument is ambiguous/.exec(msg);
+      if (ambiguous) {
+        const opt = ambiguous[1]!.split(' ')[0]!;
+        const value = argv[argv.indexOf(opt) + 1];
+        throw new CliError(`${command}: the value after ${opt} starts with "-"${value !== undefined ? ` ("${value}")` : ''}: write it as ${opt}=${value ?? 'VALUE'}`);
+      }
       throw new CliError(`${command}: ${msg.split('\n')[0]}`);
     }
     throw e;
