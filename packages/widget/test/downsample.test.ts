@@ -33,6 +33,10 @@ test('columns keep first/last values, skip NaN and leave empty columns NaN', () 
   assert.deepEqual([cols.min[1], cols.max[1]], [2, 2]); // x=2 is NaN, x=3 is 2
   assert.ok(Number.isNaN(cols.min[2]!) && Number.isNaN(cols.min[3]!));
   assert.equal(cols.max[4], 7); // x = x1 lands in the last column
+  // A missing value marks its column (a line breaks there); an empty column is not marked (bridged).
+  assert.deepEqual([...cols.missing], [0, 1, 0, 0, 0]);
+  minMaxColumns(xs, Float32Array.from([1, 5, 3, 2, 7]), 0, 10, cols);
+  assert.deepEqual([...cols.missing], [0, 0, 0, 0, 0], 'reset on every call');
 });
 
 test('only points inside [x0, x1] count (binary search on sorted x)', () => {

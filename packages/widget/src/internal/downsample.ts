@@ -18,6 +18,11 @@ export interface ColumnBuffers {
   /** Value of the first and last point of each column, to join neighbouring columns. */
   readonly first: Float32Array;
   readonly last: Float32Array;
+  /**
+   * 1 where a point with a missing value (NaN) fell in the column. A line breaks there, and only
+   * there: a column with no point at all (zoomed in, fewer points than columns) is bridged.
+   */
+  readonly missing: Uint8Array;
 }
 
 export function createColumns(width: number): ColumnBuffers {
@@ -28,6 +33,7 @@ export function createColumns(width: number): ColumnBuffers {
     max: new Float32Array(w),
     first: new Float32Array(w),
     last: new Float32Array(w),
+    missing: new Uint8Array(w),
   };
 }
 
@@ -43,7 +49,8 @@ export function lowerBound(xs: ArrayLike<number>, x: number, lo = 0, hi = xs.len
 
 /**
  * Fills `out` with the min/max of `ys` per column for the points whose x lies in [x0, x1].
- * `xs` must be ascending; NaN values of y are skipped (missing metric values).
+ * `xs` must be ascending; NaN values of y are skipped (missing metric values) and mark their
+ * column in `missing`.
  * Returns the number of points visited.
  */
 export function minMaxColumns(
@@ -54,11 +61,12 @@ export function minMaxColumns(
   out: ColumnBuffers,
   count = xs.length,
 ): number {
-  const { min, max, first, last, width } = out;
+  const { min, max, first, last, missing, width } = out;
   min.fill(NaN);
   max.fill(NaN);
   first.fill(NaN);
   last.fill(NaN);
+  missing.fill(0);
   if (!(x1 > x0) || count === 0) return 0;
   const start = lowerBound(xs, x0, 0, count);
   const end = lowerBound(xs, x1 + (x1 - x0) * 1e-12, start, count);
@@ -66,9 +74,13 @@ export function minMaxColumns(
   const lastCol = width - 1;
   for (let i = start; i < end; i++) {
     const y = ys[i]!;
-    if (y !== y) continue; // NaN: missing value
     let col = ((xs[i]! - x0) * scale) | 0;
     if (col > lastCol) col = lastCol;
+    if (y !== y) {
+      // NaN: a missing value (no survey answer, an imputed metric): the line breaks here.
+      missing[col] = 1;
+      continue;
+    }
     const m = min[col]!;
     if (m !== m) {
       min[col] = y;

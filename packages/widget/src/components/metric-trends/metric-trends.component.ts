@@ -204,13 +204,27 @@ export class CxMetricTrends extends LitElement {
     let openA = false;
     let openE = false;
     const bandParts: string[] = [];
+    // Lines break at missing values only: a column without any point (zoomed in to fewer points
+    // than columns) is bridged, or every line would be dashes. A value with no neighbour on the
+    // line (a CSAT answer between intervals without one) is a zero-length subpath, which draws
+    // nothing: it gets a dot.
+    const dots: number[] = [];
+    let loneA = -1;
+    const breakActual = () => {
+      if (loneA >= 0) dots.push(loneA);
+      loneA = -1;
+      openA = false;
+    };
     for (let c = 0; c < cols.width; c++) {
       const mn = cols.min[c]!;
       const px = cx(c).toFixed(1);
       if (mn === mn) {
+        // A missing value inside the column, next to the values: the line breaks before them.
+        if (cols.missing[c] === 1) breakActual();
         actualD += `${openA ? 'L' : 'M'}${px},${y(cols.first[c]!).toFixed(1)}V${y(mn).toFixed(1)}V${y(cols.max[c]!).toFixed(1)}V${y(cols.last[c]!).toFixed(1)}`;
+        loneA = openA || cols.max[c]! > mn ? -1 : c;
         openA = true;
-      } else openA = false;
+      } else if (cols.missing[c] === 1) breakActual();
       const em = colsE.min[c]!;
       if (em === em) {
         const mid = (em + colsE.max[c]!) / 2;
@@ -218,13 +232,14 @@ export class CxMetricTrends extends LitElement {
         bandTop += `${bandTop === '' ? 'M' : 'L'}${px},${y(colsE.max[c]! + s.spread).toFixed(1)}`;
         bandBottom.push(`L${px},${y(em - s.spread).toFixed(1)}`);
         openE = true;
-      } else {
+      } else if (colsE.missing[c] === 1) {
         if (bandTop !== '') bandParts.push(bandTop + bandBottom.reverse().join('') + 'Z');
         bandTop = '';
         bandBottom = [];
         openE = false;
       }
     }
+    breakActual();
     if (bandTop !== '') bandParts.push(bandTop + bandBottom.reverse().join('') + 'Z');
     const xOf = (xv: number) => PAD.left + ((xv - x0) / (x1 - x0)) * pw;
     const markers = s.flagged
@@ -266,6 +281,7 @@ export class CxMetricTrends extends LitElement {
           ${bandParts.map((d) => svg`<path class="band" d=${d}></path>`)}
           <path class="expected" d=${expD}></path>
           <path class="actual" d=${actualD}></path>
+          ${dots.map((c) => svg`<circle class="dot" cx=${cx(c).toFixed(1)} cy=${y(cols.first[c]!).toFixed(1)} r="1.75"></circle>`)}
           ${markers}
           ${sel !== null ? svg`<line class="selected" x1=${xOf(sel)} x2=${xOf(sel)} y1=${PAD.top} y2=${H - PAD.bottom}></line>` : nothing}
           ${hover !== null ? svg`<line class="hover" x1=${xOf(hover)} x2=${xOf(hover)} y1=${PAD.top} y2=${H - PAD.bottom}></line>` : nothing}

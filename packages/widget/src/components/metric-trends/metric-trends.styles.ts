@@ -11,6 +11,7 @@ export default css`
   .band { fill: var(--cx-band); stroke: none; }
   .expected { fill: none; stroke: var(--cx-expected); stroke-width: 1; stroke-dasharray: 4 3; }
   .actual { fill: none; stroke: var(--cx-score); stroke-width: 1.25; stroke-linejoin: round; }
+  .dot { fill: var(--cx-score); }
   .frame { fill: none; stroke: var(--cx-grid); }
   .hover { stroke: var(--cx-muted); stroke-width: 1; }
   .selected { stroke: var(--cx-focus); stroke-width: 1.5; stroke-dasharray: 2 2; }
