@@ -125,3 +125,13 @@ describe('linear scale', () => {
     assert.equal(linearScale([5, 5], [0, 100])(5), 50);
   });
 });
+
+it('the grade shown agrees with the severity word beside it, at every bucket edge', async () => {
+  const { gradeShown, severityOf } = await import('../src/internal/severity.ts');
+  // The shown whole number read against the buckets (3, 25, 50, 75) gives the same word as the grade.
+  for (const g of [2.6, 2.99, 3, 24.5, 24.6, 24.99, 25, 49.5, 49.99, 50, 74.6, 75, 99.9, 100]) {
+    assert.equal(severityOf(gradeShown(g)), severityOf(g), `grade ${g} shown as ${gradeShown(g)}`);
+  }
+  // Rounding showed 24.6 (a warning) as "25", the first grade of a minor anomaly.
+  assert.equal(gradeShown(24.6), 24);
+});

@@ -25,6 +25,15 @@ export const SEVERITY_GLYPH: Readonly<Record<Severity, string>> = {
   normal: '·',
 };
 
+/**
+ * The grade as shown (a whole number): rounded down, so that it agrees with the severity word
+ * beside it. The buckets start at 3, 25, 50 and 75: a grade of 24.6 is a warning, and rounding
+ * showed it as "Warning, grade 25".
+ */
+export function gradeShown(grade: number): number {
+  return Math.floor(grade);
+}
+
 /** CSS custom property holding the colour of each severity. */
 export const SEVERITY_VAR: Readonly<Record<Severity, string>> = {
   critical: '--cx-critical',

@@ -5,7 +5,7 @@ import { timeTicks } from '../../internal/time-ticks.ts';
 import { base } from '../../internal/theme.ts';
 import { createColumns, lowerBound, minMaxColumns, type ColumnBuffers } from '../../internal/downsample.ts';
 import type { Entry, SeriesView } from '../../internal/store.ts';
-import { SEVERITIES, SEVERITY_LABEL, SEVERITY_VAR, markerPath, traceMarker } from '../../internal/severity.ts';
+import { SEVERITIES, SEVERITY_LABEL, SEVERITY_VAR, gradeShown, markerPath, traceMarker } from '../../internal/severity.ts';
 import { formatScore, formatX } from '../../internal/format.ts';
 import styles from './score-timeline.styles.ts';
 
@@ -635,7 +635,7 @@ export class CxScoreTimeline extends LitElement {
     parts.push(`score ${formatScore(e.result.score, this.locale)}`);
     if (e.result.isAnomaly) {
       const mark = this.marks.get(e.seq);
-      parts.push(`${SEVERITY_LABEL[e.severity]} anomaly, grade ${Math.round(e.result.grade)}${mark && mark !== 'open' ? ` (${mark})` : ''}`);
+      parts.push(`${SEVERITY_LABEL[e.severity]} anomaly, grade ${gradeShown(e.result.grade)}${mark && mark !== 'open' ? ` (${mark})` : ''}`);
     }
     return parts.join(', ');
   }

@@ -3,7 +3,7 @@ import type { FieldDef } from '@cx-anomaly/engine';
 import { base } from '../../internal/theme.ts';
 import type { Entry } from '../../internal/store.ts';
 import type { FeedbackItem } from '../../internal/feedback.ts';
-import { SEVERITY_GLYPH, SEVERITY_LABEL, SEVERITY_VAR } from '../../internal/severity.ts';
+import { SEVERITY_GLYPH, SEVERITY_LABEL, SEVERITY_VAR, gradeShown } from '../../internal/severity.ts';
 import { fieldText, formatMetric, formatScore, formatTimeLong, metricLabel, numeric } from '../../internal/format.ts';
 import styles from './why-panel.styles.ts';
 
@@ -110,7 +110,7 @@ export class CxWhyPanel extends LitElement {
           ${r.isAnomaly
             ? html`<span class="badge" style="color: var(${SEVERITY_VAR[sev]})"><span aria-hidden="true">${SEVERITY_GLYPH[sev]}</span>${SEVERITY_LABEL[sev]}</span>`
             : html`<span class="badge" style="color: var(--cx-muted)">Not flagged</span>`}
-          <span>Grade <strong>${Math.round(r.grade)}</strong>/100</span>
+          <span>Grade <strong>${gradeShown(r.grade)}</strong>/100</span>
           <span>Score <strong>${formatScore(r.score, this.locale)}</strong></span>
           ${e.segment !== '' ? html`<span>${segLabel} <strong>${e.segment}</strong></span>` : nothing}
           <span>${this.hasTime ? formatTimeLong(e.x, this.locale) : `Record #${e.x + 1}`}</span>
