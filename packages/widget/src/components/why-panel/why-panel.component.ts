@@ -94,6 +94,18 @@ export class CxWhyPanel extends LitElement {
     const max = Math.max(1e-12, ...rows.map((x) => Math.max(x.a.high, x.a.low)));
     const top = rows[0];
     const direction = top && top.a.high >= top.a.low ? 'high' : 'low';
+    // Where the value stands, in the words the numbers beside them bear out: from the value and
+    // its expected one as shown (the attribution's high/low part is the model's view, and for a
+    // metric with a small share it is often noise: "Transfer rate 0%, expected ~0%" read "above
+    // normal"). The attribution's direction only where there is no value to compare (imputed).
+    const standing = (name: string, a: { high: number; low: number }): 'above' | 'below' | 'at' | null => {
+      const actual = numeric(e.record[name]);
+      const expected = r.expected[name];
+      if (r.imputed.includes(name) || !Number.isFinite(actual) || expected === undefined || !Number.isFinite(expected)) return a.high + a.low > 0 ? (a.high >= a.low ? 'above' : 'below') : null;
+      if (formatMetric(name, actual, this.locale) === formatMetric(name, expected, this.locale)) return 'at';
+      return actual > expected ? 'above' : 'below';
+    };
+    const topStanding = top ? standing(top.name, top.a) : null;
     const sev = e.severity;
     const dirOf = (name: string) => this.metrics.find((m) => m.name === name)?.direction ?? 'both';
     const summaryText = top
@@ -115,17 +127,18 @@ export class CxWhyPanel extends LitElement {
           ${e.segment !== '' ? html`<span>${segLabel} <strong>${e.segment}</strong></span>` : nothing}
           <span>${this.hasTime ? formatTimeLong(e.x, this.locale) : `Record #${e.x + 1}`}</span>
         </div>
-        <p class="summary">${summaryText}${top ? html` <span class="detail">(${direction === 'high' ? 'higher' : 'lower'} than normal)</span>` : nothing}</p>
+        <p class="summary">${summaryText}${topStanding === 'above' || topStanding === 'below' ? html` <span class="detail">(${topStanding === 'above' ? 'higher' : 'lower'} than normal)</span>` : nothing}</p>
         <ul aria-label="Contribution of each metric">
           ${rows.map(({ name, a, total }) => {
             const actual = numeric(e.record[name]);
             const imputed = r.imputed.includes(name);
-            const dir = a.high >= a.low ? 'above' : 'below';
+            const st = standing(name, a);
+            const where = st === null ? '' : st === 'at' ? ', at its expected level' : `, ${st} normal`;
             const pct = Math.round((total / sum) * 100);
             return html`<li>
               <div class="row">
                 <span class="label">${metricLabel(name)}</span>
-                <span class="dir">${pct}% of the score${total > 0 ? `, ${dir} normal` : ''}${dirOf(name) !== 'both' ? ` · ${dirOf(name)} is bad` : ''}</span>
+                <span class="dir">${pct}% of the score${where}${dirOf(name) !== 'both' ? ` · ${dirOf(name)} is bad` : ''}</span>
               </div>
               <div class="bars" role="img" aria-label=${`${metricLabel(name)}: high ${Math.round((a.high / sum) * 100)}%, low ${Math.round((a.low / sum) * 100)}%`}>
                 <div class="track" style="grid-column:1"><div class="bar ${dirOf(name) === 'high' ? 'neutral' : 'bad'}" style="width:${(a.low / max) * 100}%; margin-left:auto"></div></div>
