@@ -49,3 +49,18 @@ test('only points inside [x0, x1] count (binary search on sorted x)', () => {
   assert.equal(cols.min[0], 50);
   assert.equal(cols.max[9], 100);
 });
+
+test('a point at x1 counts at epoch-millisecond x over a short view (the newest point of a live chart)', () => {
+  // 15-minute intervals; views of 12 h and 1 h ending on the newest point.
+  const t0 = Date.UTC(2026, 0, 5);
+  const xs = Float64Array.from({ length: 300 }, (_, i) => t0 + i * 900_000);
+  const ys = Float32Array.from({ length: 300 }, (_, i) => (i === 299 ? 9 : 1));
+  for (const hours of [12, 1]) {
+    const x1 = xs[299]!;
+    const cols = createColumns(100);
+    const visited = minMaxColumns(xs, ys, x1 - hours * 3_600_000, x1, cols);
+    // Before: x1 + (x1 - x0) * 1e-12 rounded to x1, and the newest point was left out.
+    assert.equal(visited, hours * 4 + 1, `${hours} h`);
+    assert.equal(cols.max[99], 9);
+  }
+});

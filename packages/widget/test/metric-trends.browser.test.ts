@@ -15,7 +15,9 @@ function figure(el: CxAnomalyWidget, label: string): Element {
 describe('cx-metric-trends: zoomed in, sparse values', () => {
   let el: CxAnomalyWidget;
   // CSAT answered on every third interval only (its neighbours have none), as survey data is.
-  const records: CxRecord[] = smallData(3, ['billing']).map((r, i) => ({ ...r, csat_avg: i % 3 === 0 ? '4.2' : '' }));
+  const base = smallData(3, ['billing']);
+  // The newest interval: every contact transferred (a transfer rate of 100 %, as a night with one call gives).
+  const records: CxRecord[] = base.map((r, i) => ({ ...r, csat_avg: i % 3 === 0 ? '4.2' : '', ...(i === base.length - 1 ? { transfer_rate: '1' } : {}) }));
   before(async () => {
     el = await trainedWidget(records);
     const trends = deepQueryAll(el.shadowRoot!, 'cx-metric-trends')[0] as HTMLElement & { domain: readonly [number, number] | null; updateComplete: Promise<unknown> };
@@ -52,5 +54,11 @@ describe('cx-metric-trends: zoomed in, sparse values', () => {
     }).length;
     expect(shown).to.be.greaterThan(10);
     expect(fig.querySelectorAll('circle.dot').length).to.equal(shown);
+  });
+
+  it('a share never gets an axis above 100 % (the band and the headroom made it "max 108.5%")', () => {
+    const ticks = [...figure(el, 'Transfer rate').querySelectorAll('text.tick')].map((t) => t.textContent!.trim());
+    const max = ticks.find((t) => t.startsWith('max '))!;
+    expect(max).to.equal('max 100%');
   });
 });

@@ -47,6 +47,16 @@ export function lowerBound(xs: ArrayLike<number>, x: number, lo = 0, hi = xs.len
   return lo;
 }
 
+/** First index i with xs[i] > x (xs ascending), in [lo, hi]. */
+export function upperBound(xs: ArrayLike<number>, x: number, lo = 0, hi = xs.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Fills `out` with the min/max of `ys` per column for the points whose x lies in [x0, x1].
  * `xs` must be ascending; NaN values of y are skipped (missing metric values) and mark their
@@ -69,7 +79,10 @@ export function minMaxColumns(
   missing.fill(0);
   if (!(x1 > x0) || count === 0) return 0;
   const start = lowerBound(xs, x0, 0, count);
-  const end = lowerBound(xs, x1 + (x1 - x0) * 1e-12, start, count);
+  // Points at x1 itself count. (An epsilon x1 + (x1 - x0) * 1e-12 did this before, and vanished
+  // below the spacing of doubles at epoch milliseconds: 1.8e12 + 8.6e-5 is 1.8e12. Any view of a
+  // day or less then dropped its newest point, the one a live dashboard is about.)
+  const end = upperBound(xs, x1, start, count);
   const scale = width / (x1 - x0);
   const lastCol = width - 1;
   for (let i = start; i < end; i++) {

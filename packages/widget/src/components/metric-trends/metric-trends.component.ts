@@ -5,7 +5,7 @@ import { base } from '../../internal/theme.ts';
 import { createColumns, lowerBound, minMaxColumns } from '../../internal/downsample.ts';
 import type { Entry } from '../../internal/store.ts';
 import { SEVERITY_VAR, markerPath } from '../../internal/severity.ts';
-import { formatMetric, formatX, metricLabel, numeric } from '../../internal/format.ts';
+import { formatMetric, formatX, metricLabel, metricUnit, numeric } from '../../internal/format.ts';
 import styles from './metric-trends.styles.ts';
 
 const H = 64;
@@ -22,6 +22,8 @@ interface MetricSeries {
   readonly entries: Entry[];
   /** No actual value is negative (counts, durations, rates). */
   readonly nonNegative: boolean;
+  /** A share (metricUnit 'share') whose values are all fractions: nothing goes above 100 %. */
+  readonly fraction: boolean;
 }
 
 export interface TrendsCursorDetail {
@@ -125,6 +127,7 @@ export class CxMetricTrends extends LitElement {
       const resid: number[] = [];
       const flagged: number[] = [];
       let nonNegative = true;
+      let fraction = metricUnit(m.name) === 'share';
       for (let i = 0; i < n; i++) {
         const e = list[i]!;
         x[i] = e.x;
@@ -132,13 +135,14 @@ export class CxMetricTrends extends LitElement {
         const ex = e.result.expected[m.name];
         actual[i] = a;
         if (a < 0) nonNegative = false;
+        if (a > 1) fraction = false;
         expected[i] = typeof ex === 'number' ? ex : NaN;
         if (a === a && expected[i] === expected[i]) resid.push(Math.abs(a - expected[i]!));
         if (e.result.isAnomaly && shareOf(e, m.name) >= 0.25) flagged.push(i);
       }
       resid.sort((p, q) => p - q);
       const mad = resid.length > 0 ? resid[resid.length >> 1]! : 0;
-      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative });
+      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative, fraction });
     }
     return out;
   }
@@ -193,9 +197,13 @@ export class CxMetricTrends extends LitElement {
     }
     if (!(hi > lo)) { lo = Number.isFinite(lo) ? lo - 1 : 0; hi = Number.isFinite(hi) ? hi + 1 : 1; }
     const pad = (hi - lo) * 0.08;
-    // Counts, durations and rates never go below zero: the band must not suggest they could.
+    // Counts, durations and rates never go below zero, and a share given as fractions never above
+    // 100 %: the band and the headroom must not suggest they could (the axis read "max 108.5%").
     const floor = s.nonNegative ? 0 : -Infinity;
-    const y = linearScale([Math.max(floor, lo - pad), hi + pad], [H - PAD.bottom, PAD.top], true);
+    const ceiling = s.fraction ? 1 : Infinity;
+    const bottom = Math.max(floor, lo - pad);
+    const top = Math.min(ceiling, hi + pad) > bottom ? Math.min(ceiling, hi + pad) : hi + pad;
+    const y = linearScale([bottom, top], [H - PAD.bottom, PAD.top], true);
     const cx = (c: number) => PAD.left + (c + 0.5) * (pw / cols.width);
     let actualD = '';
     let bandTop = '';
