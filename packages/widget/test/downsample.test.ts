@@ -1,7 +1,7 @@
 // Min/max downsampling per pixel column (node:test: pure typed-array code).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createColumns, lowerBound, minMaxColumns } from '../src/internal/downsample.ts';
+import { createColumns, lowerBound, minMaxColumns, traceColumns, typicalStep } from '../src/internal/downsample.ts';
 
 test('a one-point spike survives downsampling at any width', () => {
   const n = 100_000;
@@ -63,4 +63,26 @@ test('a point at x1 counts at epoch-millisecond x over a short view (the newest 
     assert.equal(visited, hours * 4 + 1, `${hours} h`);
     assert.equal(cols.max[99], 9);
   }
+});
+
+test('traceColumns: bridges empty columns, breaks at missing values and at gaps in time, reports lone values', () => {
+  const trace = (xs: number[], ys: number[], width: number, maxGap: number): string => {
+    const cols = createColumns(width);
+    minMaxColumns(Float64Array.from(xs), Float32Array.from(ys), xs[0]!, xs[xs.length - 1]!, cols);
+    let out = '';
+    traceColumns(cols, maxGap, { move: (c) => (out += ` M${c}`), line: (c) => (out += ` L${c}`), lone: (c) => (out += ` dot${c}`) });
+    return out.trim();
+  };
+  // Five points, step 1, over 20 columns: one line over the empty columns between them.
+  assert.equal(trace([0, 1, 2, 3, 4], [1, 2, 3, 2, 1], 20, 4), 'M0 L5 L10 L15 L19');
+  // A missing value breaks it; the value between two missing ones is a dot.
+  assert.equal(trace([0, 1, 2, 3, 4], [1, NaN, 3, NaN, 1], 20, 4), 'M0 dot0 M10 dot10 M19 dot19');
+  // A gap in time wider than maxGap breaks it (x 2 -> 9 with a step of 1).
+  assert.equal(trace([0, 1, 2, 9, 10], [1, 2, 3, 2, 1], 20, 4), 'M0 L2 L4 M18 L19');
+  assert.equal(trace([0, 1, 2, 9, 10], [1, 2, 3, 2, 1], 20, Infinity), 'M0 L2 L4 L18 L19');
+});
+
+test('typicalStep: the median positive step (several segments at one time give steps of 0)', () => {
+  assert.equal(typicalStep([0, 0, 900, 900, 1800, 1800, 2700, 9000]), 900);
+  assert.ok(Number.isNaN(typicalStep([5, 5])));
 });

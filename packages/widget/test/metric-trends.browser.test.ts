@@ -61,4 +61,23 @@ describe('cx-metric-trends: zoomed in, sparse values', () => {
     const max = ticks.find((t) => t.startsWith('max '))!;
     expect(max).to.equal('max 100%');
   });
+
+  it('breaks a line across a gap in the data (a stream that was down for hours), not across empty columns', async () => {
+    // Three hours with no records, inside the 12 hours in view.
+    const t1 = Date.parse(String(records[records.length - 1]!.timestamp));
+    const gapped = records.filter((r) => {
+      const t = Date.parse(String(r.timestamp));
+      return t < t1 - 8 * 3_600_000 || t >= t1 - 5 * 3_600_000;
+    });
+    const other = await trainedWidget(gapped);
+    try {
+      const trends = deepQueryAll(other.shadowRoot!, 'cx-metric-trends')[0] as HTMLElement & { domain: readonly [number, number] | null; updateComplete: Promise<unknown> };
+      trends.domain = [t1 - 12 * 3_600_000, t1];
+      await trends.updateComplete;
+      const d = figure(other, 'Volume').querySelector('path.actual')!.getAttribute('d')!;
+      expect(d.split('M').length - 1).to.equal(2);
+    } finally {
+      other.remove();
+    }
+  });
 });

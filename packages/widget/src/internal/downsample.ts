@@ -18,10 +18,10 @@ export interface ColumnBuffers {
   /** Value of the first and last point of each column, to join neighbouring columns. */
   readonly first: Float32Array;
   readonly last: Float32Array;
-  /**
-   * 1 where a point with a missing value (NaN) fell in the column. A line breaks there, and only
-   * there: a column with no point at all (zoomed in, fewer points than columns) is bridged.
-   */
+  /** x of the first and last point (with a value) of each column: a line breaks across a gap in time. */
+  readonly firstX: Float64Array;
+  readonly lastX: Float64Array;
+  /** 1 where a point with a missing value (NaN) fell in the column: a line breaks there. */
   readonly missing: Uint8Array;
 }
 
@@ -33,6 +33,8 @@ export function createColumns(width: number): ColumnBuffers {
     max: new Float32Array(w),
     first: new Float32Array(w),
     last: new Float32Array(w),
+    firstX: new Float64Array(w),
+    lastX: new Float64Array(w),
     missing: new Uint8Array(w),
   };
 }
@@ -99,11 +101,78 @@ export function minMaxColumns(
       min[col] = y;
       max[col] = y;
       first[col] = y;
+      out.firstX[col] = xs[i]!;
     } else {
       if (y < m) min[col] = y;
       if (y > max[col]!) max[col] = y;
     }
     last[col] = y;
+    out.lastX[col] = xs[i]!;
   }
   return end - start;
+}
+
+/** A line breaks where consecutive points are more than this many typical steps apart in x. */
+export const GAP_STEPS = 4;
+
+/**
+ * The data's typical x step: the median of the positive differences between consecutive x's
+ * (the last 2,048 at most; several segments at one time give differences of 0, left out).
+ * NaN with fewer than two distinct x's.
+ */
+export function typicalStep(xs: ArrayLike<number>, count = xs.length): number {
+  const from = Math.max(1, count - 2048);
+  const diffs: number[] = [];
+  for (let i = from; i < count; i++) {
+    const d = xs[i]! - xs[i - 1]!;
+    if (d > 0) diffs.push(d);
+  }
+  if (diffs.length === 0) return NaN;
+  diffs.sort((a, b) => a - b);
+  return diffs[diffs.length >> 1]!;
+}
+
+/** What traceColumns draws with: a new run starts at a column, a run goes on to a column, a value stands alone. */
+export interface ColumnSink {
+  move(c: number): void;
+  line(c: number): void;
+  /** A column that starts a run and ends it (one value, no neighbour on the line): give it a dot. */
+  lone(c: number): void;
+}
+
+/**
+ * Walks the filled columns of `cols` as a line. The line breaks at a missing value and across a
+ * gap in x wider than `maxGap` (a stream that was down; Infinity: never); columns without any
+ * point (zoomed in to fewer points than columns) are bridged. Before this, lines broke at every
+ * empty column, so a view of a day drew every series as dashes, and a lone value (a CSAT answer
+ * between intervals without one) drew nothing.
+ */
+export function traceColumns(cols: ColumnBuffers, maxGap: number, sink: ColumnSink): void {
+  let open = false;
+  let lone = -1;
+  let lastX = NaN;
+  const brk = (): void => {
+    if (lone >= 0) sink.lone(lone);
+    lone = -1;
+    open = false;
+  };
+  for (let c = 0; c < cols.width; c++) {
+    const mn = cols.min[c]!;
+    if (mn !== mn) {
+      if (cols.missing[c] === 1) brk();
+      continue;
+    }
+    // A missing value inside the column, next to its values, or a gap in time: break before them.
+    if (open && (cols.missing[c] === 1 || cols.firstX[c]! - lastX > maxGap)) brk();
+    if (open) {
+      sink.line(c);
+      lone = -1;
+    } else {
+      sink.move(c);
+      lone = cols.max[c]! > mn ? -1 : c;
+      open = true;
+    }
+    lastX = cols.lastX[c]!;
+  }
+  brk();
 }

@@ -2,7 +2,7 @@ import { LitElement, html, svg, nothing, type PropertyValues } from 'lit';
 import { linearScale } from '../../internal/linear-scale.ts';
 import type { FieldDef } from '@cx-anomaly/engine';
 import { base } from '../../internal/theme.ts';
-import { createColumns, lowerBound, minMaxColumns } from '../../internal/downsample.ts';
+import { GAP_STEPS, createColumns, lowerBound, minMaxColumns, traceColumns, typicalStep, type ColumnBuffers } from '../../internal/downsample.ts';
 import type { Entry } from '../../internal/store.ts';
 import { SEVERITY_VAR, markerPath } from '../../internal/severity.ts';
 import { formatMetric, formatX, metricLabel, metricUnit, numeric } from '../../internal/format.ts';
@@ -24,6 +24,8 @@ interface MetricSeries {
   readonly nonNegative: boolean;
   /** A share (metricUnit 'share') whose values are all fractions: nothing goes above 100 %. */
   readonly fraction: boolean;
+  /** The series' typical x step (typicalStep): a line breaks across gaps of GAP_STEPS of them. */
+  readonly step: number;
 }
 
 export interface TrendsCursorDetail {
@@ -116,6 +118,11 @@ export class CxMetricTrends extends LitElement {
     if (w !== this.width) this.width = w;
   }
 
+  /** One column of the actual line: its first value, down to its lowest, up to its highest, to its last. */
+  private colPath(cols: ColumnBuffers, c: number, cx: (c: number) => number, y: (v: number) => number): string {
+    return `${cx(c).toFixed(1)},${y(cols.first[c]!).toFixed(1)}V${y(cols.min[c]!).toFixed(1)}V${y(cols.max[c]!).toFixed(1)}V${y(cols.last[c]!).toFixed(1)}`;
+  }
+
   private buildSeries(): Map<string, MetricSeries> {
     const out = new Map<string, MetricSeries>();
     const list = this.entries.filter((e) => e.segment === this.segment);
@@ -142,7 +149,7 @@ export class CxMetricTrends extends LitElement {
       }
       resid.sort((p, q) => p - q);
       const mad = resid.length > 0 ? resid[resid.length >> 1]! : 0;
-      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative, fraction });
+      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative, fraction, step: typicalStep(x) });
     }
     return out;
   }
@@ -205,50 +212,41 @@ export class CxMetricTrends extends LitElement {
     const top = Math.min(ceiling, hi + pad) > bottom ? Math.min(ceiling, hi + pad) : hi + pad;
     const y = linearScale([bottom, top], [H - PAD.bottom, PAD.top], true);
     const cx = (c: number) => PAD.left + (c + 0.5) * (pw / cols.width);
+    // Lines break at missing values and across gaps in time only (traceColumns); a value with
+    // no neighbour on the line gets a dot.
+    const maxGap = Number.isFinite(s.step) ? GAP_STEPS * s.step : Infinity;
     let actualD = '';
+    const dots: number[] = [];
+    traceColumns(cols, maxGap, {
+      move: (c) => (actualD += `M${this.colPath(cols, c, cx, y)}`),
+      line: (c) => (actualD += `L${this.colPath(cols, c, cx, y)}`),
+      lone: (c) => dots.push(c),
+    });
+    let expD = '';
+    const bandParts: string[] = [];
     let bandTop = '';
     let bandBottom: string[] = [];
-    let expD = '';
-    let openA = false;
-    let openE = false;
-    const bandParts: string[] = [];
-    // Lines break at missing values only: a column without any point (zoomed in to fewer points
-    // than columns) is bridged, or every line would be dashes. A value with no neighbour on the
-    // line (a CSAT answer between intervals without one) is a zero-length subpath, which draws
-    // nothing: it gets a dot.
-    const dots: number[] = [];
-    let loneA = -1;
-    const breakActual = () => {
-      if (loneA >= 0) dots.push(loneA);
-      loneA = -1;
-      openA = false;
+    const closeBand = (): void => {
+      if (bandTop !== '') bandParts.push(bandTop + bandBottom.reverse().join('') + 'Z');
+      bandTop = '';
+      bandBottom = [];
     };
-    for (let c = 0; c < cols.width; c++) {
-      const mn = cols.min[c]!;
+    const bandAt = (c: number, cmd: 'M' | 'L'): void => {
       const px = cx(c).toFixed(1);
-      if (mn === mn) {
-        // A missing value inside the column, next to the values: the line breaks before them.
-        if (cols.missing[c] === 1) breakActual();
-        actualD += `${openA ? 'L' : 'M'}${px},${y(cols.first[c]!).toFixed(1)}V${y(mn).toFixed(1)}V${y(cols.max[c]!).toFixed(1)}V${y(cols.last[c]!).toFixed(1)}`;
-        loneA = openA || cols.max[c]! > mn ? -1 : c;
-        openA = true;
-      } else if (cols.missing[c] === 1) breakActual();
       const em = colsE.min[c]!;
-      if (em === em) {
-        const mid = (em + colsE.max[c]!) / 2;
-        expD += `${openE ? 'L' : 'M'}${px},${y(mid).toFixed(1)}`;
-        bandTop += `${bandTop === '' ? 'M' : 'L'}${px},${y(colsE.max[c]! + s.spread).toFixed(1)}`;
-        bandBottom.push(`L${px},${y(em - s.spread).toFixed(1)}`);
-        openE = true;
-      } else if (colsE.missing[c] === 1) {
-        if (bandTop !== '') bandParts.push(bandTop + bandBottom.reverse().join('') + 'Z');
-        bandTop = '';
-        bandBottom = [];
-        openE = false;
-      }
-    }
-    breakActual();
-    if (bandTop !== '') bandParts.push(bandTop + bandBottom.reverse().join('') + 'Z');
+      expD += `${cmd}${px},${y((em + colsE.max[c]!) / 2).toFixed(1)}`;
+      bandTop += `${cmd}${px},${y(colsE.max[c]! + s.spread).toFixed(1)}`;
+      bandBottom.push(`L${px},${y(em - s.spread).toFixed(1)}`);
+    };
+    traceColumns(colsE, maxGap, {
+      move: (c) => {
+        closeBand();
+        bandAt(c, 'M');
+      },
+      line: (c) => bandAt(c, 'L'),
+      lone: () => {},
+    });
+    closeBand();
     const xOf = (xv: number) => PAD.left + ((xv - x0) / (x1 - x0)) * pw;
     const markers = s.flagged
       .filter((i) => s.x[i]! >= x0 && s.x[i]! <= x1 && s.actual[i] === s.actual[i])

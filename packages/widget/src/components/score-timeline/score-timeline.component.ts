@@ -3,7 +3,7 @@ import { linearScale, type LinearScale } from '../../internal/linear-scale.ts';
 import { brushDrag, brushModeAt, panBy, wheelFactor, zoomAbout, type BrushMode } from '../../internal/pan-zoom.ts';
 import { timeTicks } from '../../internal/time-ticks.ts';
 import { base } from '../../internal/theme.ts';
-import { createColumns, lowerBound, minMaxColumns, type ColumnBuffers } from '../../internal/downsample.ts';
+import { GAP_STEPS, createColumns, lowerBound, minMaxColumns, traceColumns, typicalStep, type ColumnBuffers } from '../../internal/downsample.ts';
 import type { Entry, SeriesView } from '../../internal/store.ts';
 import { SEVERITIES, SEVERITY_LABEL, SEVERITY_VAR, gradeShown, markerPath, traceMarker } from '../../internal/severity.ts';
 import { formatScore, formatX } from '../../internal/format.ts';
@@ -315,25 +315,22 @@ export class CxScoreTimeline extends LitElement {
     ctx.lineWidth = 1.25;
     ctx.lineJoin = 'round';
     ctx.beginPath();
-    let open = false;
-    let gap = 0;
-    const maxGap = Math.max(3, Math.ceil(pw / 120));
-    for (let c = 0; c < cols.width; c++) {
-      const mn = cols.min[c]!;
-      if (mn !== mn) {
-        if (++gap > maxGap) open = false;
-        continue;
-      }
-      gap = 0;
+    // Breaks at gaps in time only (traceColumns): a gap of a few empty columns broke the line
+    // before, and a view of a day (fewer points than columns) was drawn as dashes.
+    const step = this.viewStep(view);
+    const column = (c: number, start: boolean): void => {
       const px = MARGIN.left + c + 0.5;
-      if (open) ctx.lineTo(px, y(cols.first[c]!));
-      else ctx.moveTo(px, y(cols.first[c]!));
-      ctx.lineTo(px, y(mn));
+      if (start) ctx.moveTo(px, y(cols.first[c]!));
+      else ctx.lineTo(px, y(cols.first[c]!));
+      ctx.lineTo(px, y(cols.min[c]!));
       ctx.lineTo(px, y(cols.max[c]!));
       ctx.lineTo(px, y(cols.last[c]!));
-      open = true;
-    }
+    };
+    const lone: number[] = [];
+    traceColumns(cols, Number.isFinite(step) ? GAP_STEPS * step : Infinity, { move: (c) => column(c, true), line: (c) => column(c, false), lone: (c) => lone.push(c) });
     ctx.stroke();
+    ctx.fillStyle = ctx.strokeStyle;
+    for (const c of lone) ctx.fillRect(MARGIN.left + c - 0.5, y(cols.first[c]!) - 1, 2, 2);
     // Threshold.
     const ty = Math.round(y(this.threshold)) + 0.5;
     ctx.strokeStyle = this.color('--cx-threshold', '#a34700');
@@ -448,6 +445,14 @@ export class CxScoreTimeline extends LitElement {
       const px = ((view.x[i]! - d0) / (d1 - d0)) * w;
       ctx.fillRect(Math.round(px) - 1, 1, 2, 5);
     }
+  }
+
+  private stepOf: { view: SeriesView; step: number } | null = null;
+
+  /** The view's typical x step (typicalStep), computed once per view. */
+  private viewStep(view: SeriesView): number {
+    if (this.stepOf?.view !== view) this.stepOf = { view, step: typicalStep(view.x, view.length) };
+    return this.stepOf.step;
   }
 
   // ---- zoom, pan and brush ---------------------------------------------------------------
