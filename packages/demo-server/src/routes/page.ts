@@ -74,7 +74,8 @@ export const DEMO_JS = `'use strict';
   const status = document.getElementById('status');
   const queueSel = document.getElementById('queue');
   let records = 0, anomalies = 0, last = '';
-  const show = () => { status.textContent = records + ' records, ' + anomalies + ' anomalies' + (last ? ' \\u00b7 last ' + last : ''); };
+  // Counts what arrived since this page opened (the widget also shows the stored history).
+  const show = () => { status.textContent = records + ' streamed since this page opened, ' + anomalies + ' anomalies' + (last ? ' \\u00b7 last ' + last : ''); };
   const es = new EventSource('/stream?backlog=0');
   es.addEventListener('scored', (e) => { const d = JSON.parse(e.data); records++; last = d.record.timestamp || ''; show(); });
   es.addEventListener('anomaly', () => { anomalies++; show(); });
