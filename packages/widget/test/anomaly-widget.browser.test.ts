@@ -57,6 +57,21 @@ describe('cx-anomaly-widget: data, properties and events', () => {
     expect(el.results.every((r) => typeof r.timestamp === 'number')).to.equal(true);
   });
 
+  it('shows an anomaly\'s score whole in the table (0.999934 was cut to "0.999…")', async () => {
+    const table = deepQueryAll(el.shadowRoot!, 'cx-stream-table')[0]! as HTMLElement & { updateComplete: Promise<unknown> };
+    // Anomalies only, so that they are the rows in view (the table renders only those).
+    const show = [...table.shadowRoot!.querySelectorAll('select')].find((s) => [...s.options].some((o) => o.value === 'anomalies'))!;
+    show.value = 'anomalies';
+    show.dispatchEvent(new Event('change'));
+    await table.updateComplete;
+    const cells = [...table.shadowRoot!.querySelectorAll('tbody tr.anomaly td.num')].filter((td) => /^0\.99\d{2,}$/.test(td.textContent!.trim()));
+    expect(cells.length, 'anomaly rows with a long score in view').to.be.greaterThan(0);
+    for (const td of cells) expect(td.scrollWidth, td.textContent!).to.be.at.most(td.clientWidth);
+    show.value = 'all';
+    show.dispatchEvent(new Event('change'));
+    await table.updateComplete;
+  });
+
   it('reflects its attributes to properties', () => {
     expect(el.metrics).to.equal(CX_METRICS);
     expect(el.timeField).to.equal('timestamp');

@@ -149,7 +149,7 @@ export class CxStreamTable extends LitElement {
     const showSegment = this.segments.length > 1 || (this.segments[0] ?? '') !== '';
     // As many metric columns as fit (each needs ~90 px) beside time, segment, severity, score, at most
     // MAX_METRIC_COLUMNS (the product's five: the four interval averages and aht_max).
-    const fixed = 14 * (11 + (showSegment ? 8 : 0) + 7 + 4.5);
+    const fixed = 14 * (11 + (showSegment ? 8 : 0) + 7 + 6);
     const metricCols = this.metrics.slice(0, Math.max(0, Math.min(MAX_METRIC_COLUMNS, Math.floor((this.tableWidth - fixed) / 90))));
     const cols = 3 + (showSegment ? 1 : 0) + metricCols.length;
     return html`
@@ -175,7 +175,7 @@ export class CxStreamTable extends LitElement {
             ${this.tableWidth < fixed
               ? // Sidebar: share the width instead of overflowing it.
                 html`<col style="width: ${showSegment ? 36 : 46}%" />${showSegment ? html`<col style="width: 25%" />` : nothing}<col style="width: 22%" /><col style="width: ${showSegment ? 17 : 32}%" />`
-              : html`<col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 8.5em" /><col style="width: 5.5em" />`}
+              : html`<col style="width: 11em" />${showSegment ? html`<col style="width: 8em" />` : nothing}<col style="width: 8.5em" /><col style="width: 7em" />`}
             ${metricCols.map(() => html`<col />`)}
           </colgroup>
           <thead>
