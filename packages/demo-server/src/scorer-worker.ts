@@ -86,8 +86,25 @@ export function updateRecords(det: AnomalyDetector, records: readonly CxRecord[]
   }
 }
 
+/**
+ * The records with every metric field of the model present: an absent one becomes null. The
+ * server's validation lets an interval record leave metric fields out (missing values, as
+ * null is), but the engine refuses a batch in which a field is absent from EVERY record (a
+ * misspelt column, in a file): so a record sent alone, or with others like it, was acknowledged
+ * by /ingest and then stored as "could not be scored", and /score answered 500, while the same
+ * record among complete ones was scored with the field imputed. Now it is scored the same way
+ * however it is batched. Records parsed for this call only: changed in place.
+ */
+export function withEveryField(records: CxRecord[], fields: readonly string[]): CxRecord[] {
+  for (const r of records) {
+    for (const f of fields) if (r[f] === undefined) (r as Record<string, unknown>)[f] = null;
+  }
+  return records;
+}
+
 function serve(): void {
   let det: AnomalyDetector | null = null;
+  let fields: string[] = [];
   const port = parentPort!;
   port.on('message', (m: { id: number; op: string; payload: unknown }) => {
     try {
@@ -96,7 +113,8 @@ function serve(): void {
         const { shared, catchUp } = m.payload as { shared: SharedArrayBuffer; catchUp: CxRecord[] };
         // The model file is shared by every worker (read only): this worker reads its own copy.
         const next = AnomalyDetector.load(new Uint8Array(shared).slice());
-        if (catchUp.length > 0) next.updateMany(catchUp);
+        fields = next.config.spec.fields.map((f) => f.name);
+        if (catchUp.length > 0) next.updateMany(withEveryField(catchUp, fields));
         det = next;
         const c = det.config;
         value = {
@@ -116,12 +134,12 @@ function serve(): void {
       } else if (!det) {
         throw new Error('no model loaded');
       } else if (m.op === 'update') {
-        value = updateRecords(det, JSON.parse(m.payload as string) as CxRecord[]);
+        value = updateRecords(det, withEveryField(JSON.parse(m.payload as string) as CxRecord[], fields));
       } else if (m.op === 'score') {
-        value = JSON.stringify(det.score(scoreInput(m.payload)));
+        value = JSON.stringify(det.score(withEveryField(scoreInput(m.payload), fields)));
       } else if (m.op === 'scoreEach') {
         // One part of a /score request split by segment (model.ts): each Result's text and numbers.
-        value = describeResults(det.score(m.payload as CxRecord[]));
+        value = describeResults(det.score(withEveryField(m.payload as CxRecord[], fields)));
       } else {
         throw new Error(`unknown op ${m.op}`);
       }

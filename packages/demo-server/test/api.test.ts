@@ -89,6 +89,15 @@ describe('POST /ingest', () => {
     assert.equal(rec.records[0].result.segment, 'billing');
   });
 
+  test('a record that leaves metric fields out, sent alone, is scored (it was stored as "could not be scored")', async () => {
+    const r = await post(`${s.url}/ingest`, [{ timestamp: '2026-01-20T11:00:00Z', queue: 'billing', volume: 40 }], AUTH);
+    assert.equal(r.status, 201);
+    await s.server.ctx.pipeline.idle();
+    const rec = await (await fetch(`${s.url}/records?since=${r.json.seqs[0] - 1}&limit=1`)).json();
+    assert.equal(typeof rec.records[0].result.score, 'number', JSON.stringify(rec.records[0].result));
+    assert.ok(rec.records[0].result.imputed.includes('aht_avg'));
+  });
+
   test('NDJSON and CSV bodies', async () => {
     const nd = [interval(3), interval(4)].map((x) => JSON.stringify(x)).join('\n') + '\n';
     const a = await post(`${s.url}/ingest`, nd, { ...AUTH, 'content-type': 'application/x-ndjson' });
@@ -211,6 +220,17 @@ describe('POST /score', () => {
     const b = await post(`${s.url}/score`, { records: batch });
     assert.deepEqual(b.json.results.map((r: { score: number }) => r.score), a.json.results.map((r: { score: number }) => r.score));
     assert.equal(count(), n);
+  });
+
+  test('a record that leaves metric fields out is scored with them imputed, alone or among complete ones', async () => {
+    // Validation lets an interval record leave metric fields out (missing, as null is). Alone, such a
+    // record was refused by the engine ("fields ... not found in the records"): /score answered 500.
+    const partial = { timestamp: '2026-03-02T11:00:00Z', queue: 'billing', volume: 44 };
+    const alone = await post(`${s.url}/score`, [partial]);
+    assert.equal(alone.status, 200, JSON.stringify(alone.json));
+    assert.deepEqual([...alone.json.results[0].imputed].sort(), ['aht_avg', 'aht_max', 'csat_avg', 'transfer_rate']);
+    const mixed = await post(`${s.url}/score`, [partial, interval(45, 'sales')]);
+    assert.equal(mixed.json.results[0].score, alone.json.results[0].score, 'the same score however it is batched');
   });
 
   test('up to 10,000 records; more is refused with a message', async () => {
