@@ -90,7 +90,7 @@ test('the demo page streams replayed records into the widget and shows an inject
 
   // SSE records reach the widget.
   await expect.poll(() => page.evaluate(() => (window as unknown as { cx: { scored: number } }).cx.scored), { timeout: 40_000 }).toBeGreaterThan(20);
-  await expect(page.locator('#status')).toContainText('records');
+  await expect(page.locator('#status')).toContainText('streamed since this page opened');
 
   // Inject an outage on one queue from the page; an anomaly on that queue follows within seconds.
   await expect(page.locator('#queue option')).toHaveCount(4);
