@@ -73,7 +73,7 @@ export function minMaxColumns(
   out: ColumnBuffers,
   count = xs.length,
 ): number {
-  const { min, max, first, last, missing, width } = out;
+  const { min, max, first, last, firstX, lastX, missing, width } = out;
   min.fill(NaN);
   max.fill(NaN);
   first.fill(NaN);
@@ -101,13 +101,13 @@ export function minMaxColumns(
       min[col] = y;
       max[col] = y;
       first[col] = y;
-      out.firstX[col] = xs[i]!;
+      firstX[col] = xs[i]!;
     } else {
       if (y < m) min[col] = y;
       if (y > max[col]!) max[col] = y;
     }
     last[col] = y;
-    out.lastX[col] = xs[i]!;
+    lastX[col] = xs[i]!;
   }
   return end - start;
 }

@@ -126,9 +126,11 @@ export class CxMetricTrends extends LitElement {
   private buildSeries(): Map<string, MetricSeries> {
     const out = new Map<string, MetricSeries>();
     const list = this.entries.filter((e) => e.segment === this.segment);
+    const n = list.length;
+    // The segment's x's and their typical step: the same for every metric (read only).
+    const x = Float64Array.from(list, (e) => e.x);
+    const step = typicalStep(x);
     for (const m of this.metrics) {
-      const n = list.length;
-      const x = new Float64Array(n);
       const actual = new Float32Array(n);
       const expected = new Float32Array(n);
       const resid: number[] = [];
@@ -137,7 +139,6 @@ export class CxMetricTrends extends LitElement {
       let fraction = metricUnit(m.name) === 'share';
       for (let i = 0; i < n; i++) {
         const e = list[i]!;
-        x[i] = e.x;
         const a = numeric(e.record[m.name]);
         const ex = e.result.expected[m.name];
         actual[i] = a;
@@ -149,7 +150,7 @@ export class CxMetricTrends extends LitElement {
       }
       resid.sort((p, q) => p - q);
       const mad = resid.length > 0 ? resid[resid.length >> 1]! : 0;
-      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative, fraction, step: typicalStep(x) });
+      out.set(m.name, { x, actual, expected, spread: 1.5 * mad, flagged, entries: list, nonNegative, fraction, step });
     }
     return out;
   }
